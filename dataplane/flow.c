@@ -1,0 +1,269 @@
+/* dataplane/flow.c - per-worker flow table on rte_hash with class-ordered expiry lists (see flow.h). */
+#include "dataplane/flow.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+_Static_assert(sizeof(struct ots_flow) == 64, "hot flow state must stay one cache line");
+_Static_assert(sizeof(struct ots_flow_key) == 44, "flow key layout");
+
+#define SEC_SHIFT 30 /* list moves at most once per 2^30 ns (~1.07 s) of activity */
+
+static void list_unlink(struct ots_flow_table *ft, uint32_t pos)
+{
+	struct ots_flow *f = &ft->flows[pos];
+	uint8_t c = f->fclass;
+	if (f->prev != OTS_FLOW_NONE)
+		ft->flows[f->prev].next = f->next;
+	else
+		ft->head[c] = f->next;
+	if (f->next != OTS_FLOW_NONE)
+		ft->flows[f->next].prev = f->prev;
+	else
+		ft->tail[c] = f->prev;
+	f->prev = f->next = OTS_FLOW_NONE;
+}
+
+static void list_append(struct ots_flow_table *ft, uint32_t pos, uint8_t c)
+{
+	struct ots_flow *f = &ft->flows[pos];
+	f->fclass = c;
+	f->next = OTS_FLOW_NONE;
+	f->prev = ft->tail[c];
+	if (ft->tail[c] != OTS_FLOW_NONE)
+		ft->flows[ft->tail[c]].next = pos;
+	else
+		ft->head[c] = pos;
+	ft->tail[c] = pos;
+}
+
+int ots_flow_table_init(struct ots_flow_table *ft, const char *name, uint32_t capacity, int socket,
+			const uint32_t timeout_s[OTS_FC_MAX], ots_flow_end_fn on_end, void *ud)
+{
+	memset(ft, 0, sizeof(*ft));
+	if (capacity < 8)
+		return -EINVAL;
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = capacity,
+		.key_len = sizeof(struct ots_flow_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = socket,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	ft->h = rte_hash_create(&hp);
+	if (!ft->h)
+		return rte_errno ? -rte_errno : -ENOMEM;
+	ft->flows = rte_zmalloc_socket("ots_flows", (size_t)capacity * sizeof(struct ots_flow), 64, socket);
+	ft->cold = rte_zmalloc_socket("ots_flow_cold", (size_t)capacity * sizeof(struct ots_flow_cold), 64, socket);
+	if (!ft->flows || !ft->cold) {
+		ots_flow_table_fini(ft);
+		return -ENOMEM;
+	}
+	ft->capacity = capacity;
+	for (int c = 0; c < OTS_FC_MAX; c++) {
+		ft->head[c] = ft->tail[c] = OTS_FLOW_NONE;
+		ft->timeout_ns[c] = (uint64_t)timeout_s[c] * 1000000000ull;
+	}
+	ft->on_end = on_end;
+	ft->ud = ud;
+	return 0;
+}
+
+void ots_flow_table_fini(struct ots_flow_table *ft)
+{
+	if (ft->h)
+		rte_hash_free(ft->h);
+	rte_free(ft->flows);
+	rte_free(ft->cold);
+	memset(ft, 0, sizeof(*ft));
+}
+
+int ots_flow_lookup_bulk(struct ots_flow_table *ft, const struct ots_flow_key **keys, uint32_t n, int32_t *pos)
+{
+	ft->st.lookups += n;
+	return rte_hash_lookup_bulk(ft->h, (const void **)keys, n, pos);
+}
+
+int ots_flow_get_key(const struct ots_flow_table *ft, uint32_t pos, const struct ots_flow_key **k)
+{
+	void *kp;
+	int r = rte_hash_get_key_with_position(ft->h, (int32_t)pos, &kp);
+	if (r < 0)
+		return r;
+	*k = kp;
+	return 0;
+}
+
+void ots_flow_end(struct ots_flow_table *ft, uint32_t pos, int why)
+{
+	const struct ots_flow_key *k;
+	if (ft->on_end)
+		ft->on_end(ft->ud, ft, pos, why);
+	list_unlink(ft, pos);
+	if (ots_flow_get_key(ft, pos, &k) == 0) {
+		struct ots_flow_key copy = *k;
+		rte_hash_del_key(ft->h, &copy);
+	}
+	memset(&ft->flows[pos], 0, sizeof(ft->flows[pos]));
+	memset(&ft->cold[pos], 0, sizeof(ft->cold[pos]));
+	ft->st.ended[why]++;
+	ft->st.active--;
+}
+
+static uint32_t oldest(const struct ots_flow_table *ft)
+{
+	uint32_t best = OTS_FLOW_NONE;
+	uint64_t best_ns = UINT64_MAX;
+	for (int c = 0; c < OTS_FC_MAX; c++) {
+		uint32_t h = ft->head[c];
+		if (h != OTS_FLOW_NONE && ft->flows[h].last_ns < best_ns) {
+			best = h;
+			best_ns = ft->flows[h].last_ns;
+		}
+	}
+	return best;
+}
+
+void ots_flow_make_room(struct ots_flow_table *ft, uint32_t n)
+{
+	while (ft->st.active && ft->st.active + n > ft->capacity) {
+		uint32_t victim = oldest(ft);
+		if (victim == OTS_FLOW_NONE)
+			return;
+		ots_flow_end(ft, victim, OTS_END_EVICTED);
+	}
+}
+
+static uint8_t proto_class(uint8_t proto)
+{
+	return proto == 6 ? OTS_FC_TCP_NEW : proto == 17 ? OTS_FC_UDP : OTS_FC_OTHER;
+}
+
+int32_t ots_flow_insert(struct ots_flow_table *ft, const struct ots_flow_key *k, uint64_t now_ns)
+{
+	int32_t pos = rte_hash_add_key(ft->h, k);
+	if (unlikely(pos == -ENOSPC)) {
+		uint32_t victim = oldest(ft);
+		if (victim == OTS_FLOW_NONE)
+			return -ENOSPC;
+		ots_flow_end(ft, victim, OTS_END_EVICTED);
+		pos = rte_hash_add_key(ft->h, k);
+	}
+	if (unlikely(pos < 0))
+		return pos;
+	struct ots_flow *f = &ft->flows[pos];
+	if (f->flags & OTS_FF_INUSE) /* the key was already there (twice in one burst) */
+		return pos;
+	memset(f, 0, sizeof(*f));
+	f->flags = OTS_FF_INUSE;
+	f->first_ns = f->last_ns = now_ns;
+	f->prev = f->next = OTS_FLOW_NONE;
+	f->list_sec = (uint32_t)(now_ns >> SEC_SHIFT);
+	f->tcp_state = k->proto == 6 ? OTS_TCP_NEW : OTS_TCP_NONE;
+	list_append(ft, (uint32_t)pos, proto_class(k->proto));
+	ft->st.created++;
+	ft->st.by_proto[k->proto == 6 ? 0 : k->proto == 17 ? 1 : 2]++;
+	ft->st.active++;
+	return pos;
+}
+
+static uint8_t tcp_class(uint8_t state)
+{
+	switch (state) {
+	case OTS_TCP_NEW:
+		return OTS_FC_TCP_NEW;
+	case OTS_TCP_CLOSED:
+		return OTS_FC_TCP_CLOSED;
+	default:
+		return OTS_FC_TCP_EST;
+	}
+}
+
+static void tcp_track(struct ots_flow *f, int dir, uint8_t fl, uint32_t payload_len)
+{
+	switch (f->tcp_state) {
+	case OTS_TCP_NEW:
+		/* handshake completes with the client's ACK after the server's SYN-ACK, or with data */
+		if ((dir == 0 && (fl & OTS_TCP_ACK) && (f->tcp_flags[1] & OTS_TCP_SYN)) || payload_len)
+			f->tcp_state = OTS_TCP_EST;
+		break;
+	default:
+		break;
+	}
+	if (fl & OTS_TCP_RST) {
+		f->tcp_state = OTS_TCP_CLOSED;
+	} else if (fl & OTS_TCP_FIN) {
+		uint8_t other = f->tcp_flags[!dir];
+		f->tcp_state = (other & OTS_TCP_FIN) ? OTS_TCP_CLOSED : OTS_TCP_CLOSING;
+	}
+}
+
+int ots_flow_update(struct ots_flow_table *ft, uint32_t pos, int side, const struct ots_pkt *pkt, uint32_t wire_len,
+		    uint64_t now_ns)
+{
+	struct ots_flow *f = &ft->flows[pos];
+	uint8_t fl = pkt->tcp_flags;
+	if (unlikely(f->pkts[0] == 0 && f->pkts[1] == 0)) {
+		/* first packet decides who the client is */
+		if (pkt->ip_proto == 6) {
+			if ((fl & (OTS_TCP_SYN | OTS_TCP_ACK)) == (OTS_TCP_SYN | OTS_TCP_ACK))
+				f->client_side = (uint8_t)!side; /* SYN-ACK: the receiver opened */
+			else
+				f->client_side = (uint8_t)side;
+			if (!(fl & OTS_TCP_SYN)) {
+				f->flags |= OTS_FF_MIDSTREAM;
+				f->tcp_state = OTS_TCP_EST;
+			}
+		} else {
+			f->client_side = (uint8_t)side;
+		}
+	}
+	int dir = side != f->client_side;
+	f->pkts[dir]++;
+	f->bytes[dir] += wire_len;
+	if (now_ns > f->last_ns)
+		f->last_ns = now_ns;
+	uint8_t cls = f->fclass;
+	if (pkt->ip_proto == 6) {
+		tcp_track(f, dir, fl, pkt->payload_len);
+		f->tcp_flags[dir] |= fl;
+		cls = tcp_class(f->tcp_state);
+	}
+	uint32_t sec = (uint32_t)(now_ns >> SEC_SHIFT);
+	if (unlikely(cls != f->fclass || sec != f->list_sec)) {
+		list_unlink(ft, pos);
+		list_append(ft, pos, cls);
+		f->list_sec = sec;
+	}
+	return dir;
+}
+
+uint32_t ots_flow_expire(struct ots_flow_table *ft, uint64_t now_ns, uint32_t budget)
+{
+	uint32_t done = 0;
+	for (int c = 0; c < OTS_FC_MAX && done < budget; c++) {
+		while (done < budget) {
+			uint32_t h = ft->head[c];
+			if (h == OTS_FLOW_NONE || ft->flows[h].last_ns + ft->timeout_ns[c] > now_ns)
+				break;
+			ots_flow_end(ft, h, OTS_END_TIMEOUT);
+			done++;
+		}
+	}
+	return done;
+}
+
+void ots_flow_flush_all(struct ots_flow_table *ft)
+{
+	for (int c = 0; c < OTS_FC_MAX; c++)
+		while (ft->head[c] != OTS_FLOW_NONE)
+			ots_flow_end(ft, ft->head[c], OTS_END_SHUTDOWN);
+}

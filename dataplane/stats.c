@@ -1,0 +1,235 @@
+/* dataplane/stats.c - totals, summary and periodic stats (see stats.h). */
+#include "dataplane/stats.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/jsonw.h"
+
+static const char *const l3_names[OTS_L3_MAX] = { "none", "arp", "ipv4", "ipv6", "other" };
+static const char *const end_names[OTS_END_MAX] = { "timeout", "evicted", "reused", "shutdown" };
+
+void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *ws, unsigned n)
+{
+	struct ots_port_stats port = t->port;
+	double secs = t->seconds;
+	memset(t, 0, sizeof(*t));
+	t->port = port;
+	t->seconds = secs;
+	t->nworkers = n;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ots_worker *w = ws[i];
+		const struct ots_worker_stats *s = &w->st;
+		struct ots_worker_totals *wt = &t->w[i];
+		t->received += s->rx_port;
+		t->processed += s->processed;
+		t->bytes += s->bytes;
+		t->no_flow += s->no_flow;
+		t->multiseg += s->multiseg;
+		t->flow_insert_failed += s->flow_insert_failed;
+		wt->received = s->rx_port + s->rx_ring;
+		wt->processed = s->processed;
+		wt->bytes = s->bytes;
+		wt->forwarded = s->forwarded;
+		for (int d = 0; d < OTS_DROP_MAX; d++) {
+			t->drops[d] += s->drops[d];
+			wt->drops += s->drops[d];
+		}
+		for (int e = 0; e < OTS_DEV_MAX; e++)
+			t->events[e] += s->events[e];
+		for (int l = 0; l < OTS_L3_MAX; l++)
+			t->l3[l] += s->l3[l];
+		for (int a = 0; a < OTS_APP_MAX; a++) {
+			t->app_flows[a] += s->app_flows[a];
+			t->app_bytes[a] += s->app_bytes[a];
+		}
+		const struct ots_flow_stats *f = &w->ft.st;
+		t->flows.created += f->created;
+		for (int k = 0; k < 3; k++)
+			t->flows.by_proto[k] += f->by_proto[k];
+		for (int k = 0; k < OTS_END_MAX; k++)
+			t->flows.ended[k] += f->ended[k];
+		t->flows.active += f->active;
+		t->flows.lookups += f->lookups;
+		wt->flows_active = f->active;
+		wt->flows_created = f->created;
+		wt->evicted = f->ended[OTS_END_EVICTED];
+		const struct ots_reasm_stats *r = &w->rst;
+		t->reasm.delivered_bytes += r->delivered_bytes;
+		t->reasm.ooo_segments += r->ooo_segments;
+		t->reasm.overlap_bytes += r->overlap_bytes;
+		t->reasm.gaps += r->gaps;
+		t->reasm.gap_bytes += r->gap_bytes;
+		t->reasm.midstream += r->midstream;
+		t->reasm.pool_exhausted += r->pool_exhausted;
+		t->reasm.cap_reached += r->cap_reached;
+	}
+}
+
+static uint64_t sum_drops(const struct ots_totals *t)
+{
+	uint64_t d = 0;
+	for (int i = 0; i < OTS_DROP_MAX; i++)
+		d += t->drops[i];
+	return d;
+}
+
+static int cmp_desc(const void *a, const void *b, void *ctx)
+{
+	const uint64_t *v = ctx;
+	uint64_t x = v[*(const int *)a], y = v[*(const int *)b];
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void ots_totals_print(const struct ots_totals *t, const char *what, FILE *out)
+{
+	double s = t->seconds > 0 ? t->seconds : 1e-9;
+	fprintf(out, "otsense: %s: %llu packets, %llu bytes in %.3f s (%.3f Mpps, %.3f Gbit/s)\n", what,
+		(unsigned long long)t->processed, (unsigned long long)t->bytes, t->seconds, t->processed / s / 1e6,
+		t->bytes * 8.0 / s / 1e9);
+	fprintf(out, "  flows: %llu (tcp %llu, udp %llu, other %llu); evicted %llu, timed out %llu\n",
+		(unsigned long long)t->flows.created, (unsigned long long)t->flows.by_proto[0],
+		(unsigned long long)t->flows.by_proto[1], (unsigned long long)t->flows.by_proto[2],
+		(unsigned long long)t->flows.ended[OTS_END_EVICTED], (unsigned long long)t->flows.ended[OTS_END_TIMEOUT]);
+	int order[OTS_APP_MAX];
+	for (int i = 0; i < OTS_APP_MAX; i++)
+		order[i] = i;
+	qsort_r(order, OTS_APP_MAX, sizeof(int), cmp_desc, (void *)t->app_flows);
+	fprintf(out, "  flows by app protocol:");
+	for (int i = 0; i < OTS_APP_MAX && t->app_flows[order[i]]; i++)
+		fprintf(out, " %s %llu", ots_app_name((uint16_t)order[i]), (unsigned long long)t->app_flows[order[i]]);
+	fprintf(out, "\n  decode events:");
+	int any = 0;
+	for (int e = 0; e < OTS_DEV_MAX; e++)
+		if (t->events[e]) {
+			fprintf(out, " %s %llu", ots_decode_event_names[e], (unsigned long long)t->events[e]);
+			any = 1;
+		}
+	fprintf(out, "%s\n", any ? "" : " none");
+	fprintf(out, "  tcp reassembly: %llu bytes in order, %llu out-of-order segments, %llu gaps (%llu bytes), "
+		"%llu streams picked up mid-connection\n", (unsigned long long)t->reasm.delivered_bytes,
+		(unsigned long long)t->reasm.ooo_segments, (unsigned long long)t->reasm.gaps,
+		(unsigned long long)t->reasm.gap_bytes, (unsigned long long)t->reasm.midstream);
+	fprintf(out, "  accounting: received %llu = processed %llu + dropped %llu", (unsigned long long)t->received,
+		(unsigned long long)t->processed, (unsigned long long)sum_drops(t));
+	for (int d = 0; d < OTS_DROP_MAX; d++)
+		if (t->drops[d])
+			fprintf(out, " (%s %llu)", ots_drop_names[d], (unsigned long long)t->drops[d]);
+	fprintf(out, "; port imissed %llu, ierrors %llu, no mbuf %llu\n", (unsigned long long)t->port.imissed,
+		(unsigned long long)t->port.ierrors, (unsigned long long)t->port.nombuf);
+}
+
+int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const char *port, const char *path)
+{
+	size_t cap = 64 * 1024;
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	struct jw w;
+	jw_init(&w, buf, cap);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "sensor_id", sensor_id);
+	jw_str(&w, "port", port);
+	jw_dbl(&w, "seconds", t->seconds);
+	jw_u64(&w, "packets", t->processed);
+	jw_u64(&w, "bytes", t->bytes);
+	jw_u64(&w, "received", t->received);
+	jw_u64(&w, "processed", t->processed);
+	jw_u64(&w, "dropped", sum_drops(t));
+	jw_obj_open(&w, "drops");
+	for (int d = 0; d < OTS_DROP_MAX; d++)
+		jw_u64(&w, ots_drop_names[d], t->drops[d]);
+	jw_u64(&w, "port_imissed", t->port.imissed);
+	jw_u64(&w, "port_ierrors", t->port.ierrors);
+	jw_u64(&w, "port_nombuf", t->port.nombuf);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "l3");
+	for (int l = 0; l < OTS_L3_MAX; l++)
+		jw_u64(&w, l3_names[l], t->l3[l]);
+	jw_obj_close(&w);
+	jw_u64(&w, "packets_without_flow", t->no_flow);
+	jw_obj_open(&w, "flows");
+	jw_u64(&w, "total", t->flows.created);
+	jw_u64(&w, "tcp", t->flows.by_proto[0]);
+	jw_u64(&w, "udp", t->flows.by_proto[1]);
+	jw_u64(&w, "other", t->flows.by_proto[2]);
+	jw_obj_open(&w, "ended");
+	for (int k = 0; k < OTS_END_MAX; k++)
+		jw_u64(&w, end_names[k], t->flows.ended[k]);
+	jw_obj_close(&w);
+	jw_u64(&w, "insert_failed", t->flow_insert_failed);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "app_protocols");
+	for (int a = 0; a < OTS_APP_MAX; a++)
+		if (t->app_flows[a])
+			jw_u64(&w, ots_app_name((uint16_t)a), t->app_flows[a]);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "app_payload_bytes");
+	for (int a = 0; a < OTS_APP_MAX; a++)
+		if (t->app_flows[a])
+			jw_u64(&w, ots_app_name((uint16_t)a), t->app_bytes[a]);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "decode_events");
+	for (int e = 0; e < OTS_DEV_MAX; e++)
+		jw_u64(&w, ots_decode_event_names[e], t->events[e]);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "reassembly");
+	jw_u64(&w, "delivered_bytes", t->reasm.delivered_bytes);
+	jw_u64(&w, "out_of_order_segments", t->reasm.ooo_segments);
+	jw_u64(&w, "overlap_bytes", t->reasm.overlap_bytes);
+	jw_u64(&w, "gaps", t->reasm.gaps);
+	jw_u64(&w, "gap_bytes", t->reasm.gap_bytes);
+	jw_u64(&w, "midstream", t->reasm.midstream);
+	jw_u64(&w, "pool_exhausted", t->reasm.pool_exhausted);
+	jw_u64(&w, "cap_reached", t->reasm.cap_reached);
+	jw_obj_close(&w);
+	jw_arr_open(&w, "workers");
+	for (unsigned i = 0; i < t->nworkers; i++) {
+		const struct ots_worker_totals *wt = &t->w[i];
+		jw_obj_open(&w, NULL);
+		jw_u64(&w, "id", i);
+		jw_u64(&w, "received", wt->received);
+		jw_u64(&w, "processed", wt->processed);
+		jw_u64(&w, "bytes", wt->bytes);
+		jw_u64(&w, "forwarded", wt->forwarded);
+		jw_u64(&w, "dropped", wt->drops);
+		jw_u64(&w, "flows", wt->flows_created);
+		jw_u64(&w, "evicted", wt->evicted);
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	jw_obj_close(&w);
+	int r = 0;
+	if (!jw_ok(&w)) {
+		r = -ENOBUFS;
+	} else {
+		FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+		if (!f) {
+			r = -errno;
+		} else {
+			fprintf(f, "%s\n", buf);
+			if (f != stdout && fclose(f) != 0)
+				r = -errno;
+		}
+	}
+	free(buf);
+	return r;
+}
+
+void ots_stats_lines(const struct ots_totals *now, const struct ots_totals *prev, double dt, FILE *out)
+{
+	if (dt <= 0)
+		return;
+	for (unsigned i = 0; i < now->nworkers; i++) {
+		const struct ots_worker_totals *a = &now->w[i], *b = &prev->w[i];
+		fprintf(out, "stats t=%.0fs worker %u: %.3f Mpps %.3f Gbit/s, drops %llu, flows %llu active "
+			"(%llu new/s), evicted %llu\n", now->seconds, i, (a->processed - b->processed) / dt / 1e6,
+			(a->bytes - b->bytes) * 8.0 / dt / 1e9, (unsigned long long)a->drops,
+			(unsigned long long)a->flows_active, (unsigned long long)((a->flows_created - b->flows_created) / dt),
+			(unsigned long long)a->evicted);
+	}
+	fprintf(out, "stats t=%.0fs port: imissed %llu (+%llu), ierrors %llu, no mbuf %llu\n", now->seconds,
+		(unsigned long long)now->port.imissed, (unsigned long long)(now->port.imissed - prev->port.imissed),
+		(unsigned long long)now->port.ierrors, (unsigned long long)now->port.nombuf);
+}

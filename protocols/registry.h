@@ -1,0 +1,93 @@
+/* protocols/registry.h - the one table of application protocols.
+ *
+ * Contract:
+ *  - Every app protocol otsense knows is one row of OTS_PROTOCOLS (registry.c): name, transport(s), well-known
+ *    ports, and optional probe/parse functions. Parsers plug in by filling their row; nothing else lists them.
+ *  - ots_registry_init() builds read-only port lookup tables once at start; workers only read them.
+ *  - Classification (this release): by port. The server side is the well-known port; when both ports are
+ *    registered the lower one wins (the ephemeral side is the higher one in practice).
+ *  - probe(p, len, dir) returns 1 when the bytes look like the protocol, 0 when not, -1 when it cannot tell yet.
+ *  - parse(p, len, flags, state) consumes in-order bytes of one direction (flags: OTS_REASM_F_*); pure function,
+ *    no DPDK include; returns 0 or a negative protocol event.
+ */
+#ifndef OTS_REGISTRY_H
+#define OTS_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OTS_T_TCP 0x1u
+#define OTS_T_UDP 0x2u
+
+enum ots_app_proto {
+	OTS_APP_UNKNOWN = 0,
+	OTS_APP_MODBUS,
+	OTS_APP_DNP3,
+	OTS_APP_S7COMM,   /* ISO-TSAP/COTP on 102: S7comm, S7comm-plus (MMS shares the port: told apart by probe) */
+	OTS_APP_ENIP,
+	OTS_APP_ENIP_IO,
+	OTS_APP_BACNET,
+	OTS_APP_IEC104,
+	OTS_APP_OPCUA,
+	OTS_APP_MQTT,
+	OTS_APP_FINS,
+	OTS_APP_HARTIP,
+	OTS_APP_KNXIP,
+	OTS_APP_ADS,
+	OTS_APP_PROCONOS,
+	OTS_APP_GE_SRTP,
+	OTS_APP_IEEE_C37118,
+	OTS_APP_EGD,
+	OTS_APP_PROFINET_CM,
+	OTS_APP_MMS,
+	OTS_APP_DNS,
+	OTS_APP_MDNS,
+	OTS_APP_DHCP,
+	OTS_APP_NTP,
+	OTS_APP_SNMP,
+	OTS_APP_NETBIOS,
+	OTS_APP_HTTP,
+	OTS_APP_TLS,
+	OTS_APP_SSH,
+	OTS_APP_TELNET,
+	OTS_APP_FTP,
+	OTS_APP_SMB,
+	OTS_APP_RDP,
+	OTS_APP_VNC,
+	OTS_APP_SYSLOG,
+	OTS_APP_COAP,
+	OTS_APP_STRATUM,
+	OTS_APP_MAX
+};
+
+typedef int (*ots_probe_fn)(const uint8_t *p, size_t len, int to_server);
+typedef int (*ots_parse_fn)(const uint8_t *p, size_t len, uint32_t flags, void *state);
+
+#define OTS_MAX_PORTS 6
+
+struct ots_proto {
+	const char *name;        /* lower case, stable: appears in records and JSON */
+	const char *description;
+	uint8_t transports;      /* OTS_T_* */
+	uint16_t ports[OTS_MAX_PORTS]; /* well-known ports, 0-terminated */
+	ots_probe_fn probe;
+	ots_parse_fn parse;
+};
+
+extern const struct ots_proto ots_protocols[OTS_APP_MAX];
+
+/* Build the port tables (idempotent). */
+void ots_registry_init(void);
+
+/* App protocol for a flow from its two ports (host order) and IP protocol (6/17); OTS_APP_UNKNOWN if none. */
+uint16_t ots_registry_classify(uint8_t ip_proto, uint16_t port_a, uint16_t port_b);
+
+static inline const char *ots_app_name(uint16_t app)
+{
+	return app < OTS_APP_MAX ? ots_protocols[app].name : "invalid";
+}
+
+/* Id for a name, or -1. */
+int ots_app_by_name(const char *name);
+
+#endif
