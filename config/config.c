@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -357,7 +358,7 @@ static int set_string(const struct key *k, struct ots_config *c, const char *v, 
 {
 	size_t len = strlen(v);
 
-	if (len > k->max) {
+	if (len > k->max || len >= k->len) {
 		snprintf(why, n, "too long: %zu characters, at most %llu", len, (unsigned long long)k->max);
 		return -EINVAL;
 	}
@@ -416,8 +417,7 @@ static int port_name_check(int kind, const char *name, char *why, size_t n)
 	}
 	if (kind == OTS_PORT_IFACE && (strlen(name) > IFNAME_MAX || strpbrk(name, "/ ") || !strcmp(name, ".") ||
 				       !strcmp(name, ".."))) {
-		snprintf(why, n, "'%s' is not a valid interface name (at most %d characters, no '/' or spaces)",
-			 strlen(name) > QUOTE_MAX ? "iface:..." : name, IFNAME_MAX);
+		snprintf(why, n, "not a valid interface name (at most %d characters, no '/' or spaces)", IFNAME_MAX);
 		return -EINVAL;
 	}
 	if (kind == OTS_PORT_PCI && !pci_addr_ok(name)) {
@@ -486,9 +486,16 @@ static void format_value(const struct key *k, const struct ots_config *c, char *
 	}
 }
 
-static int (*const setters[])(const struct key *, struct ots_config *, const char *, char *, size_t) = {
-	[KT_UINT] = set_uint, [KT_POW2] = set_pow2,	  [KT_SIZE] = set_size, [KT_BOOL] = set_bool,
-	[KT_ENUM] = set_enum, [KT_STRING] = set_string, [KT_PORT] = set_port,
+typedef int (*setter_fn)(const struct key *k, struct ots_config *c, const char *v, char *why, size_t n);
+
+static const setter_fn setters[] = {
+	[KT_UINT] = set_uint,
+	[KT_POW2] = set_pow2,
+	[KT_SIZE] = set_size,
+	[KT_BOOL] = set_bool,
+	[KT_ENUM] = set_enum,
+	[KT_STRING] = set_string,
+	[KT_PORT] = set_port,
 };
 
 void ots_config_defaults(struct ots_config *c)
@@ -607,9 +614,14 @@ int ots_config_set(struct ots_config *c, const char *key, const char *value, con
 {
 	char why[WHY_MAX], q[QUOTE_MAX * 4 + 8], def[QUOTE_MAX + 8];
 	const char *pre = where && *where ? where : "", *sep = where && *where ? ": " : "";
-	const struct key *k = find_key(key);
+	const struct key *k;
 	int rc;
 
+	if (!c || !key || !value) {
+		seterr(err, errlen, "%s%sinternal error: missing key or value", pre, sep);
+		return -EINVAL;
+	}
+	k = find_key(key);
 	if (!k) {
 		if (is_section(key)) {
 			seterr(err, errlen, "%s%skey '%s' is a section, not a value: set one of its keys, e.g. '%s'",
@@ -655,7 +667,15 @@ struct loader {
 	yaml_parser_t parser;
 	struct seen_key *seen; /* every key path met in this file, for duplicates */
 	size_t nseen, capseen;
+	char where[PATH_MAX + 32]; /* "FILE:LINE" scratch for messages */
 };
+
+/* "FILE:LINE" for messages, in the loader's scratch buffer. */
+static const char *at(struct loader *ld, size_t line)
+{
+	snprintf(ld->where, sizeof(ld->where), "%s:%zu", ld->path, line);
+	return ld->where;
+}
 
 static size_t line_of(const yaml_event_t *ev)
 {
@@ -701,8 +721,9 @@ static int syntax_error(struct loader *ld)
 		       "bracket left open?",
 		       ld->path, p->context_mark.line + 1, problem, p->context);
 	} else if (p->context) {
-		seterr(ld->err, ld->errlen, "%s:%zu: YAML syntax error: %s (%s at line %zu); check indentation and quoting",
-		       ld->path, p->problem_mark.line + 1, problem, p->context, p->context_mark.line + 1);
+		seterr(ld->err, ld->errlen,
+		       "%s:%zu: YAML syntax error: %s (%s at line %zu); check indentation and quoting", ld->path,
+		       p->problem_mark.line + 1, problem, p->context, p->context_mark.line + 1);
 	} else {
 		seterr(ld->err, ld->errlen, "%s:%zu: YAML syntax error: %s; check indentation and quoting", ld->path,
 		       p->problem_mark.line + 1, problem);
@@ -732,8 +753,9 @@ static int remember_key(struct loader *ld, const char *name, size_t line)
 		if (strcmp(ld->seen[i].name, name))
 			continue;
 		if (is_section(name))
-			seterr(ld->err, ld->errlen, "%s:%zu: section '%s' appears twice (first at line %zu); merge them "
-			       "into one", ld->path, line, name, ld->seen[i].line);
+			seterr(ld->err, ld->errlen,
+			       "%s:%zu: section '%s' appears twice (first at line %zu); merge them into one",
+			       ld->path, line, name, ld->seen[i].line);
 		else
 			seterr(ld->err, ld->errlen, "%s:%zu: key '%s' is set twice (first at line %zu); keep only one",
 			       ld->path, line, name, ld->seen[i].line);
@@ -758,27 +780,22 @@ static int remember_key(struct loader *ld, const char *name, size_t line)
 
 static int not_scalar(struct loader *ld, const char *name, size_t line, const char *what)
 {
-	if (find_key(name)) {
+	if (find_key(name))
 		seterr(ld->err, ld->errlen, "%s:%zu: key '%s': expected a single value, got a %s", ld->path, line,
 		       name, what);
-	} else if (is_section(name)) {
+	else if (is_section(name))
 		seterr(ld->err, ld->errlen, "%s:%zu: key '%s': expected a mapping of its keys (e.g. '%s'), got a %s",
 		       ld->path, line, name, first_key_in(name), what);
-	} else {
-		char where[OTS_PATH_MAX + 32];
-
-		snprintf(where, sizeof(where), "%s:%zu", ld->path, line);
-		return unknown_key(where, name, false, ld->err, ld->errlen);
-	}
+	else
+		return unknown_key(at(ld, line), name, false, ld->err, ld->errlen);
 	return -EINVAL;
 }
 
 static int apply_scalar(struct loader *ld, const char *name, const yaml_event_t *ev)
 {
 	const char *v = (const char *)ev->data.scalar.value;
-	char where[OTS_PATH_MAX + 32];
+	const char *where = at(ld, line_of(ev));
 
-	snprintf(where, sizeof(where), "%s:%zu", ld->path, line_of(ev));
 	if (strlen(v) != ev->data.scalar.length) {
 		seterr(ld->err, ld->errlen, "%s: key '%s': value contains a NUL character", where, name);
 		return -EINVAL;
@@ -800,12 +817,8 @@ static int load_pair(struct loader *ld, const char *prefix, const yaml_event_t *
 	int rc, n;
 
 	n = snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", kname);
-	if (n < 0 || (size_t)n >= sizeof(name) || strlen(kname) != kev->data.scalar.length || !*kname) {
-		char where[OTS_PATH_MAX + 32];
-
-		snprintf(where, sizeof(where), "%s:%zu", ld->path, line);
-		return unknown_key(where, name, false, ld->err, ld->errlen);
-	}
+	if (n < 0 || (size_t)n >= sizeof(name) || strlen(kname) != kev->data.scalar.length || !*kname)
+		return unknown_key(at(ld, line), name, false, ld->err, ld->errlen);
 	rc = remember_key(ld, name, line);
 	if (rc)
 		return rc;
@@ -817,16 +830,12 @@ static int load_pair(struct loader *ld, const char *prefix, const yaml_event_t *
 		rc = apply_scalar(ld, name, &ev);
 		break;
 	case YAML_MAPPING_START_EVENT:
-		if (is_section(name)) {
+		if (is_section(name))
 			rc = load_mapping(ld, name);
-		} else if (find_key(name)) {
+		else if (find_key(name))
 			rc = not_scalar(ld, name, line, "mapping");
-		} else {
-			char where[OTS_PATH_MAX + 32];
-
-			snprintf(where, sizeof(where), "%s:%zu", ld->path, line);
-			rc = unknown_key(where, name, true, ld->err, ld->errlen);
-		}
+		else
+			rc = unknown_key(at(ld, line), name, true, ld->err, ld->errlen);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		rc = not_scalar(ld, name, line, "sequence");

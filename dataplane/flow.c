@@ -11,7 +11,7 @@
 #include <rte_malloc.h>
 
 _Static_assert(sizeof(struct ots_flow) == 64, "hot flow state must stay one cache line");
-_Static_assert(sizeof(struct ots_flow_key) == 44, "flow key layout");
+_Static_assert(sizeof(struct ots_flow_key) == 48, "flow key layout");
 
 #define SEC_SHIFT 30 /* list moves at most once per 2^30 ns (~1.07 s) of activity */
 

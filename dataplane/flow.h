@@ -31,8 +31,8 @@ struct ots_flow_key {
 	uint16_t vlan[2];    /* outer, inner */
 	uint8_t proto;
 	uint8_t family;
-	uint8_t pad[2];
-};                           /* 44 bytes */
+	uint8_t pad[6];
+} __attribute__((aligned(8))); /* 48 bytes: rte_hash_crc reads it 8 bytes at a time */
 
 enum ots_tcp_state {
 	OTS_TCP_NONE = 0,   /* not TCP */
@@ -67,7 +67,11 @@ struct ots_flow {
 
 struct ots_flow_cold {
 	struct ots_reasm_dir rd[2]; /* [0] client->server, [1] server->client */
+	uint32_t client_isn;        /* sequence number of the client's SYN (valid with OTS_FC_ISN) */
+	uint32_t cflags;
 };
+
+#define OTS_FC_ISN 0x1u
 
 #define OTS_FLOW_NONE UINT32_MAX
 
@@ -115,7 +119,7 @@ static inline int ots_flow_key_make(const struct ots_pkt *pkt, struct ots_flow_k
 	k->vlan[1] = pkt->vlan[1];
 	k->proto = pkt->ip_proto;
 	k->family = pkt->family;
-	k->pad[0] = k->pad[1] = 0;
+	memset(k->pad, 0, sizeof(k->pad));
 	return side;
 }
 

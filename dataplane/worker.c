@@ -171,10 +171,14 @@ static void app_layer(struct ots_worker *w, uint32_t pos, int dir, const struct 
 	}
 }
 
-/* a SYN (no ACK) on a closed TCP flow is a new connection on the same ports */
-static inline int tcp_reused(const struct ots_flow *f, const struct ots_pkt *pkt)
+/* a SYN (no ACK) with a new initial sequence number on a closed TCP flow is a new connection on the same
+ * ports; the same ISN again is the client retrying after a RST (what tshark also counts as one conversation) */
+static inline int tcp_reused(const struct ots_flow_table *ft, uint32_t pos, const struct ots_pkt *pkt)
 {
-	return f->tcp_state == OTS_TCP_CLOSED && (pkt->tcp_flags & (OTS_TCP_SYN | OTS_TCP_ACK)) == OTS_TCP_SYN;
+	const struct ots_flow_cold *c = &ft->cold[pos];
+	return ft->flows[pos].tcp_state == OTS_TCP_CLOSED &&
+	       (pkt->tcp_flags & (OTS_TCP_SYN | OTS_TCP_ACK)) == OTS_TCP_SYN &&
+	       (!(c->cflags & OTS_FC_ISN) || c->client_isn != pkt->seq);
 }
 
 static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_t n)
@@ -211,10 +215,18 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 	}
 	if (!m)
 		return;
-	/* make room first, so no insert below evicts a flow a later packet of this burst looked up */
-	if (unlikely(w->ft.st.active + m > w->ft.capacity))
-		ots_flow_make_room(&w->ft, m);
 	ots_flow_lookup_bulk(&w->ft, kp, m, pos);
+	if (unlikely(w->ft.st.active + m > w->ft.capacity)) {
+		/* table nearly full: make room for this burst's new flows before inserting any, so no insert
+		 * evicts a flow that a later packet of the burst already looked up; then look up again */
+		uint32_t misses = 0;
+		for (uint32_t j = 0; j < m; j++)
+			misses += pos[j] < 0;
+		if (w->ft.st.active + misses > w->ft.capacity) {
+			ots_flow_make_room(&w->ft, misses);
+			ots_flow_lookup_bulk(&w->ft, kp, m, pos);
+		}
+	}
 	int stale = 0;
 	for (uint32_t j = 0; j < m; j++) {
 		const struct ots_pkt *p = &pk[idx[j]];
@@ -225,7 +237,7 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 			q = new_flow(w, &keys[j]);
 			if (q < 0)
 				continue;
-		} else if (unlikely(p->ip_proto == 6 && tcp_reused(&w->ft.flows[q], p))) {
+		} else if (unlikely(p->ip_proto == 6 && tcp_reused(&w->ft, (uint32_t)q, p))) {
 			ots_flow_end(&w->ft, (uint32_t)q, OTS_END_REUSED);
 			stale = 1;
 			q = new_flow(w, &keys[j]);
@@ -233,6 +245,10 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 				continue;
 		}
 		int dir = ots_flow_update(&w->ft, (uint32_t)q, side[j], p, fr[idx[j]].wire_len, w->now_ns);
+		if (unlikely((p->tcp_flags & (OTS_TCP_SYN | OTS_TCP_ACK)) == OTS_TCP_SYN && p->ip_proto == 6 && !dir)) {
+			w->ft.cold[q].client_isn = p->seq;
+			w->ft.cold[q].cflags |= OTS_FC_ISN;
+		}
 		if (p->payload_len || p->ip_proto == 6)
 			app_layer(w, (uint32_t)q, dir, p);
 	}

@@ -156,8 +156,10 @@ static int described_keys(char names[][64], int max)
 	fclose(f);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strstr(line, "  (");
+		size_t klen = sp ? (size_t)(sp - line) : 0;
 
-		if (line[0] == ' ' || !sp || memchr(line, ' ', (size_t)(sp - line)) || !memchr(line, '.', (size_t)(sp - line)))
+		/* key lines: "dotted.key  (...)"; skip the intro and the indented help lines */
+		if (line[0] == ' ' || !sp || memchr(line, ' ', klen) || !memchr(line, '.', klen))
 			continue;
 		if (n < max)
 			snprintf(names[n], 64, "%.*s", (int)(sp - line), line);

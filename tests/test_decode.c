@@ -4,85 +4,9 @@
 #include "dataplane/decode.h"
 #include "dataplane/rss.h"
 #include "tests/harness.h"
+#include "tests/pktbuild.h"
 
 #define EVBIT(e) (1ull << OTS_DEV_##e)
-
-/* builders: return length written */
-static size_t eth(uint8_t *p, uint16_t et)
-{
-	memset(p, 0, 14);
-	memcpy(p, "\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb", 12);
-	p[12] = (uint8_t)(et >> 8);
-	p[13] = (uint8_t)et;
-	return 14;
-}
-
-static size_t vlan(uint8_t *p, uint16_t tpid, uint16_t id, uint16_t et)
-{
-	p[0] = (uint8_t)(tpid >> 8);
-	p[1] = (uint8_t)tpid;
-	p[2] = (uint8_t)(id >> 8);
-	p[3] = (uint8_t)id;
-	p[4] = (uint8_t)(et >> 8);
-	p[5] = (uint8_t)et;
-	return 6; /* overwrites the ethertype slot of the previous header: caller passes p at offset 12 */
-}
-
-static size_t ipv4(uint8_t *p, uint8_t proto, uint16_t l4len, const char *src, const char *dst)
-{
-	memset(p, 0, 20);
-	p[0] = 0x45;
-	uint16_t tot = (uint16_t)(20 + l4len);
-	p[2] = (uint8_t)(tot >> 8);
-	p[3] = (uint8_t)tot;
-	p[8] = 64;
-	p[9] = proto;
-	memcpy(p + 12, src, 4);
-	memcpy(p + 16, dst, 4);
-	return 20;
-}
-
-static size_t ipv6(uint8_t *p, uint8_t nh, uint16_t plen)
-{
-	memset(p, 0, 40);
-	p[0] = 0x60;
-	p[4] = (uint8_t)(plen >> 8);
-	p[5] = (uint8_t)plen;
-	p[6] = nh;
-	p[7] = 64;
-	p[23] = 1; /* ::1 style addresses */
-	p[39] = 2;
-	return 40;
-}
-
-static size_t tcp(uint8_t *p, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags)
-{
-	memset(p, 0, 20);
-	p[0] = (uint8_t)(sport >> 8);
-	p[1] = (uint8_t)sport;
-	p[2] = (uint8_t)(dport >> 8);
-	p[3] = (uint8_t)dport;
-	p[4] = (uint8_t)(seq >> 24);
-	p[5] = (uint8_t)(seq >> 16);
-	p[6] = (uint8_t)(seq >> 8);
-	p[7] = (uint8_t)seq;
-	p[12] = 0x50;
-	p[13] = flags;
-	return 20;
-}
-
-static size_t udp(uint8_t *p, uint16_t sport, uint16_t dport, uint16_t plen)
-{
-	uint16_t l = (uint16_t)(8 + plen);
-	p[0] = (uint8_t)(sport >> 8);
-	p[1] = (uint8_t)sport;
-	p[2] = (uint8_t)(dport >> 8);
-	p[3] = (uint8_t)dport;
-	p[4] = (uint8_t)(l >> 8);
-	p[5] = (uint8_t)l;
-	p[6] = p[7] = 0;
-	return 8;
-}
 
 /* Ethernet/IPv4/TCP with 6 payload bytes: 60 bytes */
 static size_t pkt_v4_tcp(uint8_t *b)
