@@ -62,6 +62,8 @@ struct key {
 
 static const char *const hugepages_vals[] = { [OTS_HUGE_AUTO] = "auto", [OTS_HUGE_ON] = "on",
 					      [OTS_HUGE_OFF] = "off", NULL };
+static const char *const fsync_vals[] = { [OTS_FSYNC_NEVER] = "never", [OTS_FSYNC_INTERVAL] = "interval",
+					  [OTS_FSYNC_ALWAYS] = "always", NULL };
 static const char *const log_level_vals[] = { [OTS_LOG_ERROR] = "error", [OTS_LOG_WARN] = "warn",
 					      [OTS_LOG_INFO] = "info", [OTS_LOG_DEBUG] = "debug", NULL };
 
@@ -123,6 +125,41 @@ static const struct key keys[] = {
 	  "segments", "Out-of-order TCP segments held per direction." },
 	{ "reassembly.segment_pool", KT_UINT, U32(reasm_pool_segments), "65536", 64, 16777216, NULL,
 	  "segments per worker", "Buffered-segment slots per worker, shared by all its flows." },
+
+	{ "export.json", KT_STRING, STR(export_json), "auto", 0, OTS_PATH_MAX - 1, NULL, NULL,
+	  "JSON lines sink: a file, \"-\" = stdout, \"auto\" = stdout when no Kafka brokers are set, \"\" = off." },
+	{ "export.protobuf_file", KT_STRING, STR(export_pb_file), "", 0, OTS_PATH_MAX - 1, NULL, NULL,
+	  "Length-delimited protobuf Envelope file (varint length + message); empty = off." },
+	{ "export.flows", KT_BOOL, BOOL(export_flows), "true", 0, 0, NULL, NULL,
+	  "Emit a Flow record for every ended flow." },
+	{ "export.ring_size", KT_POW2, U32(export_ring_size), "8192", 64, 1048576, NULL, "records per worker",
+	  "Worker-to-exporter ring slots; a full ring drops the record and counts it per type." },
+	{ "export.health_interval", KT_UINT, U32(health_interval), "10", 0, 86400, NULL, "seconds, 0 = off",
+	  "Seconds between SensorHealth records." },
+	{ "export.kafka.brokers", KT_STRING, STR(kafka_brokers), "", 0, 255, NULL, NULL,
+	  "Kafka bootstrap servers, host:port[,host:port...]; empty = no Kafka." },
+	{ "export.kafka.topic.assets", KT_STRING, STR(kafka_topic_assets), "otsense.assets", 1, 127, NULL, NULL,
+	  "Topic for Asset records." },
+	{ "export.kafka.topic.alerts", KT_STRING, STR(kafka_topic_alerts), "otsense.alerts", 1, 127, NULL, NULL,
+	  "Topic for Alert records." },
+	{ "export.kafka.topic.flows", KT_STRING, STR(kafka_topic_flows), "otsense.flows", 1, 127, NULL, NULL,
+	  "Topic for Flow records." },
+	{ "export.kafka.topic.health", KT_STRING, STR(kafka_topic_health), "otsense.health", 1, 127, NULL, NULL,
+	  "Topic for SensorHealth records." },
+	{ "export.kafka.queue_max_messages", KT_UINT, U32(kafka_queue_messages), "100000", 1000, 10000000, NULL,
+	  "messages", "librdkafka's in-memory queue bound; beyond it records go to the spool." },
+	{ "export.kafka.linger_ms", KT_UINT, U32(kafka_linger_ms), "5", 0, 5000, NULL, "ms",
+	  "How long librdkafka waits to fill a batch." },
+	{ "export.kafka.batch_messages", KT_UINT, U32(kafka_batch_messages), "10000", 1, 1000000, NULL, "messages",
+	  "Most messages in one produce batch." },
+	{ "export.spool.dir", KT_STRING, STR(spool_dir), "/var/lib/otsense/spool", 1, OTS_PATH_MAX - 1, NULL, NULL,
+	  "Directory of the on-disk spool used while Kafka is unreachable (created if missing)." },
+	{ "export.spool.max_mb", KT_UINT, U32(spool_max_mb), "1024", 1, 1048576, NULL, "MiB",
+	  "Spool size cap; beyond it new records are dropped and counted." },
+	{ "export.spool.fsync", KT_ENUM, INT(spool_fsync), "interval", 0, 0, fsync_vals, NULL,
+	  "When the spool is fsync'ed: never, every fsync_interval_ms, or after every record (slow)." },
+	{ "export.spool.fsync_interval_ms", KT_UINT, U32(spool_fsync_ms), "1000", 1, 60000, NULL, "ms",
+	  "fsync period for export.spool.fsync: interval." },
 
 	{ "stats.interval", KT_UINT, U32(stats_interval), "10", 0, 86400, NULL, "seconds, 0 = off",
 	  "Seconds between periodic statistics lines; 0 = off." },
@@ -197,6 +234,8 @@ static bool is_section(const char *name)
 
 	if (!n)
 		return false;
+	if (!strcmp(name, "export.kafka.properties")) /* free-form librdkafka properties under it */
+		return true;
 	for (size_t i = 0; i < NKEYS; i++)
 		if (!strncmp(keys[i].name, name, n) && keys[i].name[n] == '.')
 			return true;
@@ -609,6 +648,37 @@ static const char *first_key_in(const char *section)
 	return "";
 }
 
+/* export.kafka.properties.NAME: VALUE goes to librdkafka as is (TLS/SASL and tuning); librdkafka itself
+ * validates names and values when the sink starts. Setting a name twice replaces its value. */
+#define KAFKA_PROPS_PREFIX "export.kafka.properties."
+
+static int set_kafka_prop(struct ots_config *c, const char *name, const char *value, const char *pre,
+			  const char *sep, char *err, size_t errlen)
+{
+	uint32_t i;
+	size_t nl = strlen(name), vl = strlen(value);
+
+	if (nl == 0 || nl >= sizeof(c->kafka_props[0].name) || vl >= sizeof(c->kafka_props[0].value)) {
+		seterr(err, errlen, "%s%skey '%s%s': name must be 1..%zu and value at most %zu characters", pre, sep,
+		       KAFKA_PROPS_PREFIX, name, sizeof(c->kafka_props[0].name) - 1,
+		       sizeof(c->kafka_props[0].value) - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->kafka_nprops; i++)
+		if (!strcmp(c->kafka_props[i].name, name))
+			break;
+	if (i == OTS_MAX_KAFKA_PROPS) {
+		seterr(err, errlen, "%s%skey '%s%s': at most %d Kafka client properties", pre, sep, KAFKA_PROPS_PREFIX,
+		       name, OTS_MAX_KAFKA_PROPS);
+		return -E2BIG;
+	}
+	memcpy(c->kafka_props[i].name, name, nl + 1);
+	memcpy(c->kafka_props[i].value, value, vl + 1);
+	if (i == c->kafka_nprops)
+		c->kafka_nprops++;
+	return 0;
+}
+
 int ots_config_set(struct ots_config *c, const char *key, const char *value, const char *where, char *err,
 		   size_t errlen)
 {
@@ -621,6 +691,8 @@ int ots_config_set(struct ots_config *c, const char *key, const char *value, con
 		seterr(err, errlen, "%s%sinternal error: missing key or value", pre, sep);
 		return -EINVAL;
 	}
+	if (!strncmp(key, KAFKA_PROPS_PREFIX, strlen(KAFKA_PROPS_PREFIX)))
+		return set_kafka_prop(c, key + strlen(KAFKA_PROPS_PREFIX), value, pre, sep, err, errlen);
 	k = find_key(key);
 	if (!k) {
 		if (is_section(key)) {
@@ -1167,6 +1239,13 @@ void ots_config_dump(const struct ots_config *c, FILE *out)
 		}
 		fputc('\n', out);
 		prev = k->name;
+	}
+	if (c->kafka_nprops)
+		fputc('\n', out);
+	for (uint32_t i = 0; i < c->kafka_nprops; i++) {
+		fprintf(out, "%s%s: ", KAFKA_PROPS_PREFIX, c->kafka_props[i].name);
+		put_quoted(out, c->kafka_props[i].value);
+		fputc('\n', out);
 	}
 }
 

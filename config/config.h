@@ -22,6 +22,7 @@
 
 #define OTS_PATH_MAX 512
 #define OTS_MAX_WORKERS 64
+#define OTS_MAX_KAFKA_PROPS 32
 
 enum ots_port_kind {
 	OTS_PORT_NONE = 0, /* no port configured (error at start unless CLI gives one) */
@@ -33,6 +34,7 @@ enum ots_port_kind {
 
 enum ots_hugepages { OTS_HUGE_AUTO = 0, OTS_HUGE_ON, OTS_HUGE_OFF };
 enum ots_log_level { OTS_LOG_ERROR = 0, OTS_LOG_WARN, OTS_LOG_INFO, OTS_LOG_DEBUG };
+enum ots_fsync { OTS_FSYNC_NEVER = 0, OTS_FSYNC_INTERVAL, OTS_FSYNC_ALWAYS };
 
 struct ots_config {
 	/* sensor.* */
@@ -72,6 +74,35 @@ struct ots_config {
 	uint32_t reasm_max_segments; /* reassembly.max_segments_per_direction: 1..4096, default 64 */
 	uint32_t reasm_pool_segments;/* reassembly.segment_pool: buffered-segment slots per worker, 64..16777216,
 	                                default 65536 */
+
+	/* export.* */
+	char export_json[OTS_PATH_MAX];   /* export.json: JSON lines file, "-" = stdout, "auto" = stdout when no Kafka
+	                                     brokers are configured, "" = off; default auto */
+	char export_pb_file[OTS_PATH_MAX];/* export.protobuf_file: length-delimited Envelope file, "" = off */
+	bool export_flows;                /* export.flows: emit a Flow record per ended flow, default true */
+	uint32_t export_ring_size;        /* export.ring_size: records per worker hand-off ring, power of 2,
+	                                     64..1048576, default 8192 */
+	uint32_t health_interval;         /* export.health_interval: s between SensorHealth records, 0 = off,
+	                                     default 10 */
+	char kafka_brokers[256];          /* export.kafka.brokers: "host:port,..."; "" = no Kafka (default) */
+	char kafka_topic_assets[128];     /* export.kafka.topic.assets, default otsense.assets */
+	char kafka_topic_alerts[128];     /* export.kafka.topic.alerts, default otsense.alerts */
+	char kafka_topic_flows[128];      /* export.kafka.topic.flows, default otsense.flows */
+	char kafka_topic_health[128];     /* export.kafka.topic.health, default otsense.health */
+	uint32_t kafka_queue_messages;    /* export.kafka.queue_max_messages: librdkafka queue bound before the
+	                                     spool takes over, 1000..10000000, default 100000 */
+	uint32_t kafka_linger_ms;         /* export.kafka.linger_ms: 0..5000, default 5 */
+	uint32_t kafka_batch_messages;    /* export.kafka.batch_messages: 1..1000000, default 10000 */
+	uint32_t kafka_nprops;            /* export.kafka.properties.NAME: VALUE pairs passed to librdkafka as is */
+	struct {
+		char name[64];
+		char value[256];
+	} kafka_props[OTS_MAX_KAFKA_PROPS];
+	char spool_dir[OTS_PATH_MAX];     /* export.spool.dir: where records wait while Kafka is unreachable,
+	                                     default /var/lib/otsense/spool */
+	uint32_t spool_max_mb;            /* export.spool.max_mb: spool size cap, 1..1048576, default 1024 */
+	int spool_fsync;                  /* export.spool.fsync: never|interval|always, default interval */
+	uint32_t spool_fsync_ms;          /* export.spool.fsync_interval_ms: 1..60000, default 1000 */
 
 	/* stats.* / log.* */
 	uint32_t stats_interval;     /* stats.interval: s between periodic stats lines, 0 = off, default 10 */

@@ -69,9 +69,12 @@ struct ots_flow_cold {
 	struct ots_reasm_dir rd[2]; /* [0] client->server, [1] server->client */
 	uint32_t client_isn;        /* sequence number of the client's SYN (valid with OTS_FC_ISN) */
 	uint32_t cflags;
+	uint64_t gap_bytes;         /* bytes reassembly skipped, both directions */
+	uint8_t mac[2][6];          /* Ethernet address of each key side (Ethernet ports) */
 };
 
 #define OTS_FC_ISN 0x1u
+#define OTS_FC_MAC 0x2u
 
 #define OTS_FLOW_NONE UINT32_MAX
 

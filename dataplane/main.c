@@ -21,11 +21,14 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "config/config.h"
 #include "config/log.h"
 #include "dataplane/eal.h"
+#include "dataplane/exporter.h"
+#include "dataplane/handoff.h"
 #include "dataplane/pcapfile.h"
 #include "dataplane/port.h"
 #include "dataplane/rss.h"
@@ -52,6 +55,9 @@ struct opts {
 	const char *pci;
 	const char *summary_json;
 	const char *check_config;
+	const char *json;
+	const char *kafka;
+	const char *protobuf;
 	long workers;
 	int pcap_loop;
 	double duration;
@@ -65,6 +71,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: otsense [-c FILE] [--pcap FILE | --iface NAME | --memif SOCKET | --pci ADDR] [--workers N]\n"
+		"               [--json FILE|-] [--kafka HOST:PORT[,...]] [--protobuf FILE]\n"
 		"               [--summary-json FILE] [--set KEY=VALUE]... [--pcap-loop] [--duration SEC]\n"
 		"               [--idle-exit SEC] [--quiet]\n"
 		"       otsense --check-config FILE\n"
@@ -81,6 +88,10 @@ static void usage(FILE *out)
 		"      --memif SOCKET       receive over net_memif as client (benchmark generator is the server)\n"
 		"      --pci ADDR           a DPDK-bound NIC (RSS with a symmetric key; needs hugepages)\n"
 		"      --workers N          worker cores (dataplane.workers)\n"
+		"      --json FILE|-        records as JSON lines to FILE or stdout (default: stdout when no Kafka)\n"
+		"      --kafka BROKERS      records to Kafka (host:port[,...]), topics otsense.{assets,alerts,flows,\n"
+		"                           health}; spooled to export.spool.dir while the brokers are unreachable\n"
+		"      --protobuf FILE      records as length-delimited protobuf Envelopes (varint length + message)\n"
 		"      --summary-json FILE  write the final counters as one JSON object ('-' = stdout)\n"
 		"      --set KEY=VALUE      override any config key (repeatable), e.g. --set flow.capacity=65536\n"
 		"      --duration SEC       stop after SEC seconds\n"
@@ -104,7 +115,7 @@ static int parse_double(const char *s, double *v)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_PCAP = 256, O_IFACE, O_MEMIF, O_PCI, O_WORKERS, O_SUMMARY, O_SET, O_LOOP, O_DURATION, O_IDLE,
-	       O_CHECK, O_HELPCFG };
+	       O_CHECK, O_HELPCFG, O_JSON, O_KAFKA, O_PROTOBUF };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' }, { "pcap", required_argument, NULL, O_PCAP },
 		{ "iface", required_argument, NULL, O_IFACE }, { "memif", required_argument, NULL, O_MEMIF },
@@ -113,6 +124,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "pcap-loop", no_argument, NULL, O_LOOP }, { "duration", required_argument, NULL, O_DURATION },
 		{ "idle-exit", required_argument, NULL, O_IDLE }, { "quiet", no_argument, NULL, 'q' },
 		{ "check-config", required_argument, NULL, O_CHECK }, { "help-config", no_argument, NULL, O_HELPCFG },
+		{ "json", required_argument, NULL, O_JSON }, { "kafka", required_argument, NULL, O_KAFKA },
+		{ "protobuf", required_argument, NULL, O_PROTOBUF },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -127,6 +140,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_MEMIF: o->memif = optarg; break;
 		case O_PCI: o->pci = optarg; break;
 		case O_SUMMARY: o->summary_json = optarg; break;
+		case O_JSON: o->json = optarg; break;
+		case O_KAFKA: o->kafka = optarg; break;
+		case O_PROTOBUF: o->protobuf = optarg; break;
 		case O_LOOP: o->pcap_loop = 1; break;
 		case 'q': o->quiet = 1; break;
 		case O_CHECK: o->check_config = optarg; break;
@@ -195,6 +211,14 @@ static int apply_overrides(struct ots_config *cfg, const struct opts *o, char *e
 		if ((r = ots_config_set(cfg, "dataplane.workers", buf, "command line", err, errlen)) < 0)
 			return r;
 	}
+	const struct { const char *v, *key; } exp[] = {
+		{ o->json, "export.json" }, { o->kafka, "export.kafka.brokers" }, { o->protobuf, "export.protobuf_file" },
+	};
+	for (size_t i = 0; i < sizeof(exp) / sizeof(exp[0]); i++)
+		if (exp[i].v && (r = ots_config_set(cfg, exp[i].key, exp[i].v, "command line", err, errlen)) < 0)
+			return r;
+	if (o->kafka && !o->json && (r = ots_config_set(cfg, "export.json", "auto", "command line", err, errlen)) < 0)
+		return r;
 	for (int i = 0; i < o->nsets; i++) {
 		char key[128];
 		const char *eq = strchr(o->sets[i], '=');
@@ -214,6 +238,21 @@ static int precheck(const struct ots_config *cfg, struct ots_pcap_info *pi, char
 		snprintf(err, errlen, "interface '%s' does not exist; 'ip link' lists this machine's interfaces",
 			 cfg->port_name);
 		return -ENODEV;
+	}
+	const char *files[] = { strcmp(cfg->export_json, "auto") && strcmp(cfg->export_json, "-") ? cfg->export_json
+										     : "",
+				cfg->export_pb_file };
+	for (size_t i = 0; i < 2; i++) {
+		if (!files[i][0])
+			continue;
+		FILE *f = fopen(files[i], "a");
+		if (!f) {
+			int e = errno;
+			snprintf(err, errlen, "cannot write %s '%s': %s; give a writable path", i ? "export.protobuf_file"
+				 : "export.json", files[i], strerror(e));
+			return -e;
+		}
+		fclose(f);
 	}
 	if (cfg->port_kind == OTS_PORT_MEMIF && cfg->port_name[0] != '/') {
 		snprintf(err, errlen, "memif socket '%s' must be an absolute path", cfg->port_name);
@@ -237,11 +276,26 @@ struct sensor {
 	unsigned nworkers;
 	struct rte_ring *rings[OTS_MAX_WORKERS * OTS_MAX_WORKERS];
 	unsigned nrings;
+	struct rte_ring *rec_rings[OTS_MAX_WORKERS];
+	struct ots_exporter exp;
+	int exp_inited;
 	int linktype;
+	double t0;
+	struct ots_totals last_health; /* exporter thread only: previous health sample for rates */
+	double last_health_t;
 };
 
 static void sensor_teardown(struct sensor *s)
 {
+	if (s->exp_inited) {
+		ots_exporter_fini(&s->exp);
+		s->exp_inited = 0;
+	}
+	for (unsigned i = 0; i < OTS_MAX_WORKERS; i++)
+		if (s->rec_rings[i]) {
+			rte_ring_free(s->rec_rings[i]);
+			s->rec_rings[i] = NULL;
+		}
 	for (unsigned i = 0; i < s->nworkers; i++)
 		if (s->w[i]) {
 			ots_worker_fini(s->w[i]);
@@ -277,6 +331,7 @@ static int sensor_setup_workers(struct sensor *s, char *err, size_t errlen)
 		s->w[i]->linktype = s->linktype;
 		s->w[i]->ts_offset = s->port.ts_offset;
 		s->w[i]->ts_flag = s->port.ts_flag;
+		s->w[i]->ts_mult = s->port.ts_mult;
 	}
 	for (unsigned q = 0; q < nq; q++) {
 		struct ots_worker *w = s->w[q % nw];
@@ -304,6 +359,78 @@ static int sensor_setup_workers(struct sensor *s, char *err, size_t errlen)
 			s->w[c]->in[p] = r;
 			s->w[c]->nin++;
 		}
+	}
+	return 0;
+}
+
+static double now_s(void);
+
+/* SensorHealth, filled on the exporter thread from counters it only reads */
+static void fill_health(void *ud, struct ots_rec_health *h)
+{
+	struct sensor *s = ud;
+	static struct ots_totals t;
+	double now = now_s(), dt = now - s->last_health_t;
+	ots_port_stats(&s->port, &t.port);
+	ots_totals_collect(&t, s->w, s->nworkers);
+	h->uptime_s = now - s->t0;
+	h->packets = t.processed;
+	h->bytes = t.bytes;
+	for (int d = 0; d < OTS_DROP_MAX; d++)
+		h->drops += t.drops[d];
+	h->port_imissed = t.port.imissed;
+	h->port_ierrors = t.port.ierrors;
+	h->port_nombuf = t.port.nombuf;
+	if (s->port.mp) {
+		h->mempool_in_use = rte_mempool_in_use_count(s->port.mp);
+		h->mempool_size = s->port.mp->size;
+	}
+	for (int k = 0; k < OTS_REC_MAX; k++)
+		h->export_dropped_ring += t.exp.ring_dropped[k];
+	h->nworkers = t.nworkers;
+	for (unsigned i = 0; i < t.nworkers && i < OTS_HEALTH_MAX_WORKERS; i++) {
+		const struct ots_worker_totals *a = &t.w[i], *b = &s->last_health.w[i];
+		struct ots_health_worker *hw = &h->w[i];
+		hw->id = i;
+		hw->pps = dt > 0 ? (double)(a->processed - b->processed) / dt : 0;
+		hw->bps = dt > 0 ? (double)(a->bytes - b->bytes) * 8 / dt : 0;
+		hw->packets = a->processed;
+		hw->drops = a->drops;
+		hw->flows_active = a->flows_active;
+		hw->flow_capacity = s->cfg.flow_capacity;
+		hw->evicted = a->evicted;
+		for (int k = 0; k < OTS_REC_MAX; k++)
+			hw->records_dropped += s->w[i]->st.records_dropped[k];
+	}
+	s->last_health = t;
+	s->last_health_t = now;
+}
+
+/* one SP/SC record ring per worker, the exporter and its sinks, started before the workers */
+static int sensor_setup_export(struct sensor *s, char *err, size_t errlen)
+{
+	int r = ots_exporter_init(&s->exp, &s->cfg, fill_health, s, err, errlen);
+	if (r < 0)
+		return r;
+	s->exp_inited = 1;
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "ots_rec%u", i);
+		s->rec_rings[i] = rte_ring_create_elem(name, OTS_HANDOFF_SLOT, s->cfg.export_ring_size * 4,
+						       (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!s->rec_rings[i]) {
+			snprintf(err, errlen, "cannot create record ring %s (%u records): %s; lower export.ring_size",
+				 name, s->cfg.export_ring_size, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		s->w[i]->rec_ring = s->rec_rings[i];
+		ots_exporter_add_ring(&s->exp, s->rec_rings[i]);
+	}
+	s->t0 = s->last_health_t = now_s();
+	r = ots_exporter_start(&s->exp);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start the exporter thread: %s", strerror(-r));
+		return r;
 	}
 	return 0;
 }
@@ -414,7 +541,8 @@ int main(int argc, char **argv)
 	int rc = 0;
 	ots_registry_init();
 	ots_rss_init();
-	if (ots_port_open(&s.cfg, &s.port, err, sizeof(err)) < 0 || sensor_setup_workers(&s, err, sizeof(err)) < 0) {
+	if (ots_port_open(&s.cfg, &s.port, err, sizeof(err)) < 0 || sensor_setup_workers(&s, err, sizeof(err)) < 0 ||
+	    sensor_setup_export(&s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "otsense: %s\n", err);
 		sensor_teardown(&s);
 		rte_eal_cleanup();
@@ -438,13 +566,27 @@ int main(int argc, char **argv)
 	run_loop(&s, &o, &pi, &t);
 	s.run.stop = 1;
 	rte_eal_mp_wait_lcore();
-	for (i = 0; i < s.nworkers; i++)
+	/* the workers have returned: end every flow (Flow records wait for ring space now, none dropped) */
+	for (i = 0; i < s.nworkers; i++) {
+		s.w[i]->export_blocking = 1;
 		ots_worker_flush(s.w[i]);
+	}
+	ots_exporter_stop(&s.exp, 10000);
 	ots_port_stats(&s.port, &t.port);
 	ots_totals_collect(&t, s.w, s.nworkers);
+	t.have_export = 1;
+	memcpy(t.exp.emitted, s.exp.st.emitted, sizeof(t.exp.emitted));
+	t.exp.encode_failed = s.exp.st.encode_failed;
+	t.exp.boot_id = s.exp.boot_id;
+	t.exp.last_sequence = s.exp.st.last_sequence;
+	t.exp.nsinks = s.exp.nsinks;
+	for (unsigned k = 0; k < s.exp.nsinks; k++) {
+		t.exp.sink_names[k] = s.exp.sink_names[k];
+		s.exp.sinks[k]->ops->stats(s.exp.sinks[k], &t.exp.sinks[k]);
+	}
 
 	if (!o.quiet)
-		ots_totals_print(&t, pdesc, stdout);
+		ots_totals_print(&t, pdesc, ots_exporter_json_on_stdout(&s.cfg) ? stderr : stdout);
 	if (o.summary_json) {
 		int r = ots_totals_json(&t, s.cfg.sensor_id, pdesc, o.summary_json);
 		if (r < 0) {

@@ -118,6 +118,7 @@ int ots_port_open(const struct ots_config *cfg, struct ots_port *p, char *err, s
 		if (off >= 0 && bit >= 0) {
 			p->ts_offset = off;
 			p->ts_flag = 1ull << bit;
+			p->ts_mult = 1000; /* net_pcap (22.11) stores tv_sec * 10^6 + tv_usec */
 		}
 	}
 	return 0;

@@ -24,6 +24,7 @@ struct ots_port {
 	int started;
 	int ts_offset;    /* rx timestamp dynfield, -1 if none */
 	uint64_t ts_flag;
+	uint64_t ts_mult;  /* timestamp units -> ns */
 	struct rte_mempool *mp;
 	char name[OTS_PATH_MAX];
 	char driver[32];

@@ -14,10 +14,16 @@ void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *ws, unsi
 {
 	struct ots_port_stats port = t->port;
 	double secs = t->seconds;
+	struct ots_export_totals exp = t->exp;
+	int have_export = t->have_export;
 	memset(t, 0, sizeof(*t));
 	t->port = port;
 	t->seconds = secs;
+	t->exp = exp;
+	t->have_export = have_export;
 	t->nworkers = n;
+	memset(t->exp.records, 0, sizeof(t->exp.records));
+	memset(t->exp.ring_dropped, 0, sizeof(t->exp.ring_dropped));
 	for (unsigned i = 0; i < n; i++) {
 		const struct ots_worker *w = ws[i];
 		const struct ots_worker_stats *s = &w->st;
@@ -55,6 +61,10 @@ void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *ws, unsi
 		wt->flows_active = f->active;
 		wt->flows_created = f->created;
 		wt->evicted = f->ended[OTS_END_EVICTED];
+		for (int k = 0; k < OTS_REC_MAX; k++) {
+			t->exp.records[k] += s->records[k];
+			t->exp.ring_dropped[k] += s->records_dropped[k];
+		}
 		const struct ots_reasm_stats *r = &w->rst;
 		t->reasm.delivered_bytes += r->delivered_bytes;
 		t->reasm.ooo_segments += r->ooo_segments;
@@ -118,6 +128,22 @@ void ots_totals_print(const struct ots_totals *t, const char *what, FILE *out)
 			fprintf(out, " (%s %llu)", ots_drop_names[d], (unsigned long long)t->drops[d]);
 	fprintf(out, "; port imissed %llu, ierrors %llu, no mbuf %llu\n", (unsigned long long)t->port.imissed,
 		(unsigned long long)t->port.ierrors, (unsigned long long)t->port.nombuf);
+	if (!t->have_export)
+		return;
+	fprintf(out, "  records:");
+	for (int k = 0; k < OTS_REC_MAX; k++)
+		fprintf(out, " %s %llu", ots_rec_type_names[k], (unsigned long long)t->exp.emitted[k]);
+	uint64_t rd = 0;
+	for (int k = 0; k < OTS_REC_MAX; k++)
+		rd += t->exp.ring_dropped[k];
+	fprintf(out, " (ring drops %llu)\n", (unsigned long long)rd);
+	for (unsigned i = 0; i < t->exp.nsinks; i++) {
+		const struct ots_sink_stats *ss = &t->exp.sinks[i];
+		fprintf(out, "  sink %s: %llu delivered, %llu failed, %llu dropped, %llu spooled, %llu replayed; %s\n",
+			t->exp.sink_names[i], (unsigned long long)ss->delivered, (unsigned long long)ss->failed,
+			(unsigned long long)ss->dropped, (unsigned long long)ss->spooled,
+			(unsigned long long)ss->replayed, ss->state);
+	}
 }
 
 int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const char *port, const char *path)
@@ -184,6 +210,39 @@ int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const cha
 	jw_u64(&w, "pool_exhausted", t->reasm.pool_exhausted);
 	jw_u64(&w, "cap_reached", t->reasm.cap_reached);
 	jw_obj_close(&w);
+	if (t->have_export) {
+		jw_obj_open(&w, "export");
+		jw_u64(&w, "boot_id", t->exp.boot_id);
+		jw_u64(&w, "last_sequence", t->exp.last_sequence);
+		jw_obj_open(&w, "records");
+		for (int k = 0; k < OTS_REC_MAX; k++)
+			jw_u64(&w, ots_rec_type_names[k], t->exp.emitted[k]);
+		jw_obj_close(&w);
+		jw_obj_open(&w, "ring_dropped");
+		for (int k = 0; k < OTS_REC_MAX; k++)
+			jw_u64(&w, ots_rec_type_names[k], t->exp.ring_dropped[k]);
+		jw_obj_close(&w);
+		jw_u64(&w, "encode_failed", t->exp.encode_failed);
+		jw_obj_open(&w, "sinks");
+		for (unsigned i = 0; i < t->exp.nsinks; i++) {
+			const struct ots_sink_stats *ss = &t->exp.sinks[i];
+			jw_obj_open(&w, t->exp.sink_names[i]);
+			jw_u64(&w, "accepted", ss->accepted);
+			jw_u64(&w, "delivered", ss->delivered);
+			jw_u64(&w, "failed", ss->failed);
+			jw_u64(&w, "dropped", ss->dropped);
+			jw_u64(&w, "queued", ss->queued);
+			jw_u64(&w, "spooled", ss->spooled);
+			jw_u64(&w, "replayed", ss->replayed);
+			jw_u64(&w, "spool_bytes", ss->spool_bytes);
+			jw_u64(&w, "spool_records", ss->spool_records);
+			jw_bool(&w, "healthy", ss->healthy);
+			jw_str(&w, "state", ss->state);
+			jw_obj_close(&w);
+		}
+		jw_obj_close(&w);
+		jw_obj_close(&w);
+	}
 	jw_arr_open(&w, "workers");
 	for (unsigned i = 0; i < t->nworkers; i++) {
 		const struct ots_worker_totals *wt = &t->w[i];

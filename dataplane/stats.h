@@ -12,9 +12,21 @@
 
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
+#include "export/sink.h"
 
 struct ots_worker_totals {
 	uint64_t received, processed, bytes, drops, flows_active, flows_created, evicted, forwarded;
+};
+
+struct ots_export_totals {
+	uint64_t records[OTS_REC_MAX];   /* handed to the exporter by the workers (flow, later asset/alert) */
+	uint64_t ring_dropped[OTS_REC_MAX];
+	uint64_t emitted[OTS_REC_MAX];   /* given to the sinks by the exporter (health included) */
+	uint64_t encode_failed;
+	uint64_t boot_id, last_sequence;
+	unsigned nsinks;
+	const char *sink_names[3];
+	struct ots_sink_stats sinks[3];
 };
 
 struct ots_totals {
@@ -35,6 +47,8 @@ struct ots_totals {
 	struct ots_reasm_stats reasm;
 	unsigned nworkers;
 	struct ots_worker_totals w[OTS_MAX_WORKERS];
+	int have_export;
+	struct ots_export_totals exp;   /* filled by main after the exporter stopped */
 };
 
 void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *w, unsigned n);

@@ -14,11 +14,13 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "dataplane/handoff.h"
 #include "dataplane/rss.h"
 
 #define OTS_X_NAME(name, help) #name,
@@ -49,25 +51,105 @@ static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t fl
 	const struct ots_proto *pr = &ots_protocols[c->app];
 	if (!(flags & OTS_REASM_F_GAP))
 		c->w->st.app_bytes[c->app] += len;
+	else
+		c->w->ft.cold[c->pos].gap_bytes += len;
 	if (pr->parse)
 		pr->parse(data, len, flags | ((uint32_t)c->dir << 8), NULL);
 }
 
-/* flow end: deliver what reassembly still holds (gaps reported), then the slot is reused */
+static void hand_off(struct ots_worker *w, const struct ots_record *r)
+{
+	while (ots_handoff_put(w->rec_ring, r) < 0) {
+		if (!w->export_blocking) {
+			w->st.records_dropped[r->type]++;
+			return;
+		}
+		rte_pause(); /* main's final flush: the exporter is draining */
+	}
+	w->st.records[r->type]++;
+}
+
+static uint8_t end_reason(const struct ots_flow *f, int why)
+{
+	switch (why) {
+	case OTS_END_EVICTED:
+		return OTS_FLOW_END_EVICTED;
+	case OTS_END_REUSED:
+		return OTS_FLOW_END_REUSED;
+	case OTS_END_SHUTDOWN:
+		return OTS_FLOW_END_SHUTDOWN;
+	default:
+		return f->tcp_state == OTS_TCP_CLOSED ? OTS_FLOW_END_CLOSED : OTS_FLOW_END_TIMEOUT;
+	}
+}
+
+static void set_addr(struct ots_addr *a, uint8_t family, const uint32_t ip[4])
+{
+	a->family = family;
+	memcpy(a->ip, ip, 16);
+}
+
+/* the Flow record of an ending flow, client as source */
+static void emit_flow(struct ots_worker *w, struct ots_flow_table *ft, uint32_t pos, int why)
+{
+	const struct ots_flow_key *k;
+	if (ots_flow_get_key(ft, pos, &k) < 0)
+		return;
+	const struct ots_flow *f = &ft->flows[pos];
+	const struct ots_flow_cold *cd = &ft->cold[pos];
+	union ots_record_buf b;
+	memset(&b, 0, ots_record_len(OTS_REC_flow));
+	b.rec.type = OTS_REC_flow;
+	b.rec.worker = w->id;
+	struct ots_rec_flow *r = &b.rec.u.flow;
+	int cs = f->client_side, ss = !cs;
+	set_addr(&r->t.src, k->family, k->addr[cs]);
+	set_addr(&r->t.dst, k->family, k->addr[ss]);
+	r->t.src_port = k->port[cs];
+	r->t.dst_port = k->port[ss];
+	r->t.proto = k->proto;
+	r->t.vlan[0] = k->vlan[0];
+	r->t.vlan[1] = k->vlan[1];
+	if (cd->cflags & OTS_FC_MAC) {
+		memcpy(r->src_mac, cd->mac[cs], 6);
+		memcpy(r->dst_mac, cd->mac[ss], 6);
+	}
+	r->start_ns = f->first_ns;
+	r->end_ns = f->last_ns;
+	r->pkts_to_server = f->pkts[0];
+	r->pkts_to_client = f->pkts[1];
+	r->bytes_to_server = f->bytes[0];
+	r->bytes_to_client = f->bytes[1];
+	uint32_t h = rte_hash_crc(k, sizeof(*k), 0);
+	r->flow_hash = ((uint64_t)h << 32) | rte_hash_crc(&f->first_ns, sizeof(f->first_ns), h);
+	r->app = f->app;
+	r->tcp_flags_to_server = f->tcp_flags[0];
+	r->tcp_flags_to_client = f->tcp_flags[1];
+	r->end_reason = end_reason(f, why);
+	r->tcp_state = f->tcp_state;
+	r->events = (uint16_t)(((f->flags & OTS_FF_MIDSTREAM) ? OTS_FLOWEV_MIDSTREAM : 0) |
+			       (cd->gap_bytes ? OTS_FLOWEV_GAP : 0));
+	r->gap_bytes = cd->gap_bytes;
+	r->worker = w->id;
+	hand_off(w, &b.rec);
+}
+
+/* flow end: deliver what reassembly still holds (gaps reported), emit its Flow record; then the slot is reused */
 static void on_flow_end(void *ud, struct ots_flow_table *ft, uint32_t pos, int why)
 {
 	struct ots_worker *w = ud;
 	struct ots_flow *f = &ft->flows[pos];
-	(void)why;
-	if (f->tcp_state == OTS_TCP_NONE)
-		return;
-	for (uint8_t d = 0; d < 2; d++) {
-		struct ots_reasm_dir *rd = &ft->cold[pos].rd[d];
-		if (rd->nsegs) {
-			struct app_ctx c = { w, pos, d, f->app };
-			ots_reasm_flush(rd, &w->segs, &w->rst, app_deliver, &c);
+	if (f->tcp_state != OTS_TCP_NONE) {
+		for (uint8_t d = 0; d < 2; d++) {
+			struct ots_reasm_dir *rd = &ft->cold[pos].rd[d];
+			if (rd->nsegs) {
+				struct app_ctx c = { w, pos, d, f->app };
+				ots_reasm_flush(rd, &w->segs, &w->rst, app_deliver, &c);
+			}
 		}
 	}
+	if (w->rec_ring && w->cfg->export_flows)
+		emit_flow(w, ft, pos, why);
 }
 
 int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *cfg, struct ots_run *run, int socket,
@@ -131,7 +213,7 @@ static void count_events(struct ots_worker *w, uint64_t ev)
 	}
 }
 
-static int32_t new_flow(struct ots_worker *w, const struct ots_flow_key *k)
+static int32_t new_flow(struct ots_worker *w, const struct ots_flow_key *k, const uint8_t *frame, int side)
 {
 	int32_t p = ots_flow_insert(&w->ft, k, w->now_ns);
 	if (unlikely(p < 0)) {
@@ -143,6 +225,12 @@ static int32_t new_flow(struct ots_worker *w, const struct ots_flow_key *k)
 		f->flags |= OTS_FF_COUNTED;
 		f->app = ots_registry_classify(k->proto, k->port[0], k->port[1]);
 		w->st.app_flows[f->app]++;
+		if (w->linktype == OTS_LINK_ETHERNET) { /* frame: dst MAC, src MAC */
+			struct ots_flow_cold *cd = &w->ft.cold[p];
+			memcpy(cd->mac[side], frame + 6, 6);
+			memcpy(cd->mac[!side], frame, 6);
+			cd->cflags |= OTS_FC_MAC;
+		}
 	}
 	return p;
 }
@@ -200,8 +288,6 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 		w->st.processed++;
 		w->st.bytes += fr[i].wire_len;
 		w->st.l3[p->l3_type]++;
-		if (fr[i].ts > w->now_ns)
-			w->now_ns = fr[i].ts;
 		if (unlikely(p->events))
 			count_events(w, p->events);
 		if (likely(p->flow_ok && !(p->flags & OTS_PF_FRAG_LATE))) {
@@ -231,16 +317,18 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 	for (uint32_t j = 0; j < m; j++) {
 		const struct ots_pkt *p = &pk[idx[j]];
 		int32_t q = pos[j];
+		if (fr[idx[j]].ts > w->now_ns) /* packet clock, packet by packet (a burst can span seconds) */
+			w->now_ns = fr[idx[j]].ts;
 		if (unlikely(stale))
 			q = rte_hash_lookup(w->ft.h, &keys[j]);
 		if (q < 0) {
-			q = new_flow(w, &keys[j]);
+			q = new_flow(w, &keys[j], fr[idx[j]].data, side[j]);
 			if (q < 0)
 				continue;
 		} else if (unlikely(p->ip_proto == 6 && tcp_reused(&w->ft, (uint32_t)q, p))) {
 			ots_flow_end(&w->ft, (uint32_t)q, OTS_END_REUSED);
 			stale = 1;
-			q = new_flow(w, &keys[j]);
+			q = new_flow(w, &keys[j], fr[idx[j]].data, side[j]);
 			if (q < 0)
 				continue;
 		}
@@ -257,7 +345,7 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 static inline uint64_t mbuf_ts(const struct ots_worker *w, const struct rte_mbuf *m)
 {
 	if (w->ts_offset >= 0 && (m->ol_flags & w->ts_flag))
-		return *RTE_MBUF_DYNFIELD(m, w->ts_offset, rte_mbuf_timestamp_t *);
+		return *RTE_MBUF_DYNFIELD(m, w->ts_offset, rte_mbuf_timestamp_t *) * w->ts_mult;
 	return 0;
 }
 

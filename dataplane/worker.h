@@ -22,6 +22,7 @@
 #include "dataplane/decode.h"
 #include "dataplane/flow.h"
 #include "dataplane/reasm.h"
+#include "export/record.h"
 #include "protocols/registry.h"
 
 struct rte_ring;
@@ -54,6 +55,8 @@ struct ots_worker_stats {
 	uint64_t multiseg;    /* multi-segment mbufs linearised */
 	uint64_t app_flows[OTS_APP_MAX];
 	uint64_t app_bytes[OTS_APP_MAX]; /* in-order payload bytes delivered to the app layer */
+	uint64_t records[OTS_REC_MAX];         /* records handed to the exporter, by type */
+	uint64_t records_dropped[OTS_REC_MAX]; /* hand-off ring full, by type */
 	uint64_t loops, idle_loops;
 } __rte_cache_aligned;
 
@@ -75,6 +78,7 @@ struct ots_worker {
 	int linktype;                    /* OTS_LINK_* of the port */
 	int ts_offset;                   /* mbuf timestamp dynfield offset, -1 when the port gives none */
 	uint64_t ts_flag;
+	uint64_t ts_mult;                /* dynfield units -> ns (net_pcap stores microseconds) */
 	uint64_t tsc_hz;
 
 	struct ots_rxq rxq[OTS_MAX_RXQ];
@@ -90,6 +94,9 @@ struct ots_worker {
 	struct ots_reasm_stats rst;
 	uint64_t now_ns;                 /* packet clock: pcap timestamps when the port has them, else TSC */
 	uint64_t tsc0, ns0;
+
+	struct rte_ring *rec_ring;       /* records to the exporter (NULL: records off) */
+	int export_blocking;             /* main's final flush: wait for ring space instead of dropping */
 
 	struct ots_worker_stats st;
 	uint8_t *scratch;                /* linearisation buffer for multi-segment mbufs */

@@ -46,6 +46,7 @@ static void putf(struct jw *w, const char *fmt, ...)
 		put(w, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+/* length of the valid UTF-8 sequence at s, 0 when invalid (RFC 3629: no overlongs, no surrogates, <= U+10FFFF) */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
@@ -55,6 +56,9 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	for (size_t i = 1; i < need; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) || (c == 0xf0 && s[1] < 0x90) ||
+	    (c == 0xf4 && s[1] >= 0x90))
+		return 0;
 	return need;
 }
 
@@ -64,6 +68,14 @@ static void put_string(struct jw *w, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n) {
+		size_t run = i;
+		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) { /* plain ASCII: copy the whole run at once */
+			put(w, s + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned c = p[i];
 		if (c == '"' || c == '\\') {
 			putc_(w, '\\');
@@ -141,8 +153,14 @@ void jw_str(struct jw *w, const char *key, const char *val)
 
 void jw_u64(struct jw *w, const char *key, uint64_t v)
 {
+	char tmp[24];
+	size_t n = sizeof(tmp);
 	sep(w, key);
-	putf(w, "%" PRIu64, v);
+	do { /* by hand: this is the hottest number format in the exporter */
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(w, tmp + n, sizeof(tmp) - n);
 }
 
 void jw_i64(struct jw *w, const char *key, int64_t v)
@@ -155,7 +173,7 @@ void jw_dbl(struct jw *w, const char *key, double v)
 {
 	sep(w, key);
 	if (isfinite(v))
-		putf(w, "%.6g", v);
+		putf(w, "%.15g", v);
 	else
 		put(w, "null", 4);
 }

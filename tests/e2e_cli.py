@@ -92,7 +92,7 @@ def signals_and_loop(c, binary, data):
             c.check(f"{signal.Signals(sig).name} stops a looped replay cleanly with final counters", ok,
                     f"rc={p.returncode} summary={s and s['packets']} err={err[-300:]!r}")
             c.check(f"{signal.Signals(sig).name}: summary printed, periodic stats lines seen",
-                    "accounting: received" in out and "stats t=" in err, f"out={out[-200:]!r}")
+                    "accounting: received" in err and "stats t=" in err, f"err={err[-300:]!r}")
     rc, s, out, err = run_sensor(binary, ["-q", "--pcap", pcap, "--pcap-loop", "--duration", "1.5"])
     c.check("--duration stops a looped replay", rc == 0 and s and s["seconds"] >= 1.4 and s["packets"] > 834 and
             accounting_ok(s), err)

@@ -20,7 +20,7 @@
 
 #define DATA(name) OTS_TEST_DATA "/config/" name
 #define ERRLEN 1024
-#define NKEYS_EXPECTED 29
+#define NKEYS_EXPECTED 46
 
 /* ---- helpers -------------------------------------------------------------------------------------------- */
 
@@ -741,13 +741,31 @@ static void test_dump_round_trip(void)
 		{ "reassembly.max_bytes_per_direction", "3m" },
 		{ "reassembly.max_segments_per_direction", "128" },
 		{ "reassembly.segment_pool", "64" },
+		{ "export.json", "/var/log/otsense/records.json" },
+		{ "export.protobuf_file", "/var/log/otsense/records.pb" },
+		{ "export.flows", "false" },
+		{ "export.ring_size", "1024" },
+		{ "export.health_interval", "30" },
+		{ "export.kafka.brokers", "k1:9092,k2:9092" },
+		{ "export.kafka.topic.assets", "plant.assets" },
+		{ "export.kafka.topic.alerts", "plant.alerts" },
+		{ "export.kafka.topic.flows", "plant.flows" },
+		{ "export.kafka.topic.health", "plant.health" },
+		{ "export.kafka.queue_max_messages", "5000" },
+		{ "export.kafka.linger_ms", "50" },
+		{ "export.kafka.batch_messages", "500" },
+		{ "export.spool.dir", "/data/spool" },
+		{ "export.spool.max_mb", "64" },
+		{ "export.spool.fsync", "always" },
+		{ "export.spool.fsync_interval_ms", "250" },
 		{ "stats.interval", "0" },
 		{ "log.level", "warn" },
 		{ "log.file", "-" },
+		{ "export.kafka.properties.security.protocol", "SASL_SSL" },
 	};
 	struct ots_config c, d;
 
-	CU_ASSERT_EQUAL(sizeof(kv) / sizeof(kv[0]), NKEYS_EXPECTED);
+	CU_ASSERT_EQUAL(sizeof(kv) / sizeof(kv[0]), NKEYS_EXPECTED + 1); /* + one passthrough property */
 	ots_config_defaults(&c);
 	round_trip(&c); /* all defaults, port unset */
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
