@@ -126,6 +126,11 @@ static const struct key keys[] = {
 	{ "reassembly.segment_pool", KT_UINT, U32(reasm_pool_segments), "65536", 64, 16777216, NULL,
 	  "segments per worker", "Buffered-segment slots per worker, shared by all its flows." },
 
+	{ "protocols.state_pool", KT_UINT, U32(app_state_pool), "8192", 0, 1048576, NULL, "states per worker",
+	  "Parser states (4 KiB each) per worker; flows beyond it are classified but not parsed, and counted." },
+	{ "protocols.pdu_counters", KT_UINT, U32(pdu_counters), "65536", 1024, 16777216, NULL, "counters per worker",
+	  "Distinct (protocol, source, destination, unit, code, kind) PDU counters per worker." },
+
 	{ "export.json", KT_STRING, STR(export_json), "auto", 0, OTS_PATH_MAX - 1, NULL, NULL,
 	  "JSON lines sink: a file, \"-\" = stdout, \"auto\" = stdout when no Kafka brokers are set, \"\" = off." },
 	{ "export.protobuf_file", KT_STRING, STR(export_pb_file), "", 0, OTS_PATH_MAX - 1, NULL, NULL,
@@ -136,6 +141,10 @@ static const struct key keys[] = {
 	  "Worker-to-exporter ring slots; a full ring drops the record and counts it per type." },
 	{ "export.health_interval", KT_UINT, U32(health_interval), "10", 0, 86400, NULL, "seconds, 0 = off",
 	  "Seconds between SensorHealth records." },
+	{ "export.asset_interval", KT_UINT, U32(asset_interval), "5", 0, 86400, NULL, "seconds",
+	  "Least time between two Asset records of the same asset (changes in between are merged)." },
+	{ "export.max_assets", KT_UINT, U32(max_assets), "65536", 64, 16777216, NULL, "assets",
+	  "Asset inventory capacity; observations of further assets are counted as dropped." },
 	{ "export.kafka.brokers", KT_STRING, STR(kafka_brokers), "", 0, 255, NULL, NULL,
 	  "Kafka bootstrap servers, host:port[,host:port...]; empty = no Kafka." },
 	{ "export.kafka.topic.assets", KT_STRING, STR(kafka_topic_assets), "otsense.assets", 1, 127, NULL, NULL,

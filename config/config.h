@@ -75,6 +75,12 @@ struct ots_config {
 	uint32_t reasm_pool_segments;/* reassembly.segment_pool: buffered-segment slots per worker, 64..16777216,
 	                                default 65536 */
 
+	/* protocols.* */
+	uint32_t app_state_pool;          /* protocols.state_pool: per-flow parser states per worker, 0..1048576,
+	                                     default 8192 (4 KiB each) */
+	uint32_t pdu_counters;            /* protocols.pdu_counters: distinct (protocol, src, dst, unit, code, kind)
+	                                     counters per worker, 1024..16777216, default 65536 */
+
 	/* export.* */
 	char export_json[OTS_PATH_MAX];   /* export.json: JSON lines file, "-" = stdout, "auto" = stdout when no Kafka
 	                                     brokers are configured, "" = off; default auto */
@@ -84,6 +90,9 @@ struct ots_config {
 	                                     64..1048576, default 8192 */
 	uint32_t health_interval;         /* export.health_interval: s between SensorHealth records, 0 = off,
 	                                     default 10 */
+	uint32_t asset_interval;          /* export.asset_interval: s at least between two Asset records of one
+	                                     asset, 0..86400, default 5 */
+	uint32_t max_assets;              /* export.max_assets: inventory capacity, 64..16777216, default 65536 */
 	char kafka_brokers[256];          /* export.kafka.brokers: "host:port,..."; "" = no Kafka (default) */
 	char kafka_topic_assets[128];     /* export.kafka.topic.assets, default otsense.assets */
 	char kafka_topic_alerts[128];     /* export.kafka.topic.alerts, default otsense.alerts */

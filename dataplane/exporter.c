@@ -65,6 +65,11 @@ int ots_exporter_init(struct ots_exporter *e, const struct ots_config *cfg, ots_
 	e->health = health;
 	e->health_ud = ud;
 	e->boot_id = random_u64();
+	if (ots_inventory_init(&e->inv, cfg->max_assets) < 0) {
+		snprintf(err, errlen, "exporter: cannot allocate an inventory of %u assets; lower export.max_assets",
+			 cfg->max_assets);
+		return -ENOMEM;
+	}
 	e->pb = malloc(OTS_MAX_RECORD_BYTES);
 	e->json = malloc(OTS_MAX_RECORD_BYTES * 2);
 	if (!e->pb || !e->json) {
@@ -165,15 +170,38 @@ static void emit_health(struct ots_exporter *e)
 	emit(e, OTS_REC_health, &h);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void emit_asset(void *ud, const struct ots_rec_asset *a)
+{
+	emit(ud, OTS_REC_asset, a);
+}
+
 static unsigned drain(struct ots_exporter *e, unsigned budget)
 {
 	union ots_record_buf buf;
 	unsigned done = 0;
 	for (unsigned i = 0; i < e->nrings; i++)
-		for (unsigned k = 0; k < budget && ots_handoff_get(e->rings[i], &buf.rec); k++, done++)
-			if (buf.rec.type < OTS_REC_MAX && buf.rec.type != OTS_REC_health)
+		for (unsigned k = 0; k < budget && ots_handoff_get(e->rings[i], &buf.rec); k++, done++) {
+			if (buf.rec.type == OTS_REC_asset) { /* an observation: merged, emitted when it changes */
+				ots_inventory_observe(&e->inv, &buf.rec.u.asset);
+				e->st.observations++;
+			} else if (buf.rec.type < OTS_REC_MAX && buf.rec.type != OTS_REC_health) {
 				emit(e, (int)buf.rec.type, &buf.rec.u);
+			}
+		}
 	return done;
+}
+
+static void emit_assets(struct ots_exporter *e, int all)
+{
+	ots_inventory_emit(&e->inv, mono_ns(), all ? 0 : (uint64_t)e->cfg->asset_interval * 1000000000ull,
+			   emit_asset, e);
 }
 
 static void poll_sinks(struct ots_exporter *e)
@@ -192,6 +220,7 @@ static void *exporter_main(void *arg)
 	uint64_t next_health = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + interval;
 	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
 		unsigned n = drain(e, DRAIN_BATCH);
+		emit_assets(e, 0);
 		poll_sinks(e);
 		if (interval) {
 			clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -228,6 +257,7 @@ void ots_exporter_stop(struct ots_exporter *e, int timeout_ms)
 	}
 	while (drain(e, DRAIN_BATCH)) /* records put after the thread's last look */
 		;
+	emit_assets(e, 1);
 	if (e->cfg->health_interval)
 		emit_health(e);
 	for (unsigned i = 0; i < e->nsinks; i++) {
@@ -242,6 +272,7 @@ void ots_exporter_fini(struct ots_exporter *e)
 	for (unsigned i = 0; i < e->nsinks; i++)
 		e->sinks[i]->ops->close(e->sinks[i]);
 	e->nsinks = 0;
+	ots_inventory_fini(&e->inv);
 	free(e->pb);
 	free(e->json);
 	e->pb = NULL;

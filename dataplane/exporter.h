@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "export/inventory.h"
 #include "export/record.h"
 #include "export/sink.h"
 
@@ -31,6 +32,7 @@ struct ots_exporter_stats {
 	uint64_t emitted[OTS_REC_MAX];   /* records given to the sinks, by type */
 	uint64_t encode_failed;
 	uint64_t last_sequence;
+	uint64_t observations;           /* asset observations merged into the inventory */
 };
 
 struct ots_exporter {
@@ -48,6 +50,7 @@ struct ots_exporter {
 	int started;
 	pthread_t thread;
 	struct ots_exporter_stats st;  /* written by the exporter thread only */
+	struct ots_inventory inv;       /* assets, merged from the workers' observations */
 	uint8_t *pb;                    /* encode buffers */
 	char *json;
 };

@@ -70,11 +70,19 @@ struct ots_flow_cold {
 	uint32_t client_isn;        /* sequence number of the client's SYN (valid with OTS_FC_ISN) */
 	uint32_t cflags;
 	uint64_t gap_bytes;         /* bytes reassembly skipped, both directions */
+	uint32_t app_state;         /* parser state slot + 1, 0 = none */
+	uint8_t app_flags;          /* OTS_AF_* */
 	uint8_t mac[2][6];          /* Ethernet address of each key side (Ethernet ports) */
 };
 
 #define OTS_FC_ISN 0x1u
 #define OTS_FC_MAC 0x2u
+
+#define OTS_AF_DEAD    0x1u /* the parser rejected the flow: not its protocol */
+#define OTS_AF_NOSTATE 0x2u /* no parser state was free when the flow started */
+#define OTS_AF_ROLES   0x4u /* server/client roles observed for this flow */
+#define OTS_AF_ENG     0x8u /* client seen programming/controlling */
+#define OTS_AF_WRITER  0x10u /* client seen writing */
 
 #define OTS_FLOW_NONE UINT32_MAX
 

@@ -588,7 +588,7 @@ int main(int argc, char **argv)
 	if (!o.quiet)
 		ots_totals_print(&t, pdesc, ots_exporter_json_on_stdout(&s.cfg) ? stderr : stdout);
 	if (o.summary_json) {
-		int r = ots_totals_json(&t, s.cfg.sensor_id, pdesc, o.summary_json);
+		int r = ots_totals_json(&t, s.cfg.sensor_id, pdesc, o.summary_json, s.w, s.nworkers);
 		if (r < 0) {
 			fprintf(stderr, "otsense: cannot write --summary-json '%s': %s\n", o.summary_json, strerror(-r));
 			rc = EXIT_RUNTIME;

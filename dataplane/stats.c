@@ -1,6 +1,7 @@
 /* dataplane/stats.c - totals, summary and periodic stats (see stats.h). */
 #include "dataplane/stats.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,11 @@ void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *ws, unsi
 		for (int a = 0; a < OTS_APP_MAX; a++) {
 			t->app_flows[a] += s->app_flows[a];
 			t->app_bytes[a] += s->app_bytes[a];
+			t->pdus[a] += s->pdus[a];
+			t->parse_errors[a] += s->parse_errors[a];
+			t->app_rejected[a] += s->app_rejected[a];
 		}
+		t->app_state_exhausted += s->app_state_exhausted;
 		const struct ots_flow_stats *f = &w->ft.st;
 		t->flows.created += f->created;
 		for (int k = 0; k < 3; k++)
@@ -146,9 +151,109 @@ void ots_totals_print(const struct ots_totals *t, const char *what, FILE *out)
 	}
 }
 
-int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const char *port, const char *path)
+static const char *const kind_names[] = { "request", "response", "exception", "unsolicited", "other" };
+static const char *const attr_names[OTS_ATTR_MAX] = { "name", "vendor", "model", "firmware", "serial", "hostname",
+						      "product_code", "device_type", "os", "description" };
+
+static void fmt_ip(uint8_t family, const uint8_t *ip, char *buf, size_t n)
 {
-	size_t cap = 64 * 1024;
+	if (family == 4)
+		inet_ntop(AF_INET, ip, buf, (socklen_t)n);
+	else if (family == 6)
+		inet_ntop(AF_INET6, ip, buf, (socklen_t)n);
+	else
+		snprintf(buf, n, "%s", "");
+}
+
+/* PDUs merged over the workers, identities, protocol events */
+static void app_json(struct jw *w, struct ots_worker *const *ws, unsigned n)
+{
+	struct ots_pducount all;
+	uint64_t cap = 0;
+	for (unsigned i = 0; i < n; i++)
+		cap += ws[i]->pdus.used;
+	char a[64], b[64];
+	jw_arr_open(w, "pdus");
+	if (ots_pducount_init(&all, (uint32_t)(cap * 2 + 1024)) == 0) {
+		for (unsigned i = 0; i < n; i++)
+			for (uint32_t k = 0; k <= ws[i]->pdus.mask && ws[i]->pdus.slots; k++)
+				if (ws[i]->pdus.slots[k].n)
+					ots_pducount_add(&all, &ws[i]->pdus.slots[k].k, ws[i]->pdus.slots[k].n);
+		for (uint32_t k = 0; k <= all.mask; k++) {
+			const struct ots_pdu_count *c = &all.slots[k];
+			if (!c->n)
+				continue;
+			fmt_ip(c->k.family, c->k.src, a, sizeof(a));
+			fmt_ip(c->k.family, c->k.dst, b, sizeof(b));
+			jw_obj_open(w, NULL);
+			jw_str(w, "protocol", ots_app_name(c->k.proto));
+			jw_str(w, "src", a);
+			jw_str(w, "dst", b);
+			jw_u64(w, "unit", c->k.unit);
+			jw_u64(w, "code", c->k.code);
+			jw_str(w, "kind", c->k.kind < 5 ? kind_names[c->k.kind] : "?");
+			jw_u64(w, "count", c->n);
+			jw_obj_close(w);
+		}
+		ots_pducount_fini(&all);
+	}
+	jw_arr_close(w);
+	jw_arr_open(w, "identities");
+	for (unsigned i = 0; i < n; i++)
+		for (uint32_t k = 0; k < ws[i]->nids; k++) {
+			const struct ots_identity_fact *f = &ws[i]->ids[k];
+			int dup = 0; /* the same fact from another worker */
+			for (unsigned j = 0; j < i && !dup; j++)
+				for (uint32_t m = 0; m < ws[j]->nids && !dup; m++)
+					dup = !memcmp(&ws[j]->ids[m], f, sizeof(*f));
+			if (dup)
+				continue;
+			fmt_ip(f->family, f->ip, a, sizeof(a));
+			jw_obj_open(w, NULL);
+			jw_str(w, "protocol", ots_app_name(f->proto));
+			jw_str(w, "ip", a);
+			if (f->has_mac) {
+				snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x", f->mac[0], f->mac[1], f->mac[2],
+					 f->mac[3], f->mac[4], f->mac[5]);
+				jw_str(w, "mac", b);
+			}
+			jw_str(w, "kind", f->kind < OTS_ATTR_MAX ? attr_names[f->kind] : "?");
+			jw_str(w, "value", f->value);
+			jw_u64(w, "confidence", f->confidence);
+			jw_obj_close(w);
+		}
+	jw_arr_close(w);
+	jw_obj_open(w, "protocol_events");
+	for (int p = 0; p < OTS_APP_MAX; p++) {
+		const struct ots_parser *ps = ots_protocols[p].parser;
+		uint64_t any = 0;
+		for (unsigned i = 0; i < n; i++)
+			any += ws[i]->st.parse_errors[p];
+		if (!ps || !any)
+			continue;
+		jw_obj_open(w, ots_app_name((uint16_t)p));
+		for (unsigned e = 0; e < OTS_MAX_PROTO_EVENTS; e++) {
+			uint64_t v = 0;
+			for (unsigned i = 0; i < n; i++)
+				v += ws[i]->st.proto_events[p][e];
+			if (v)
+				jw_u64(w, e < ps->nevents && ps->events[e] ? ps->events[e] : "other", v);
+		}
+		jw_obj_close(w);
+	}
+	jw_obj_close(w);
+	uint64_t full = 0;
+	for (unsigned i = 0; i < n; i++)
+		full += ws[i]->pdus.full;
+	jw_u64(w, "pdu_counters_full", full);
+}
+
+int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const char *port, const char *path,
+		    struct ots_worker *const *ws, unsigned nw)
+{
+	size_t cap = 256 * 1024;
+	for (unsigned i = 0; i < nw; i++)
+		cap += (size_t)ws[i]->pdus.used * 256 + (size_t)ws[i]->nids * 256;
 	char *buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
@@ -196,6 +301,24 @@ int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const cha
 		if (t->app_flows[a])
 			jw_u64(&w, ots_app_name((uint16_t)a), t->app_bytes[a]);
 	jw_obj_close(&w);
+	jw_obj_open(&w, "app_pdus");
+	for (int a = 0; a < OTS_APP_MAX; a++)
+		if (t->pdus[a])
+			jw_u64(&w, ots_app_name((uint16_t)a), t->pdus[a]);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "parse_errors");
+	for (int a = 0; a < OTS_APP_MAX; a++)
+		if (t->parse_errors[a])
+			jw_u64(&w, ots_app_name((uint16_t)a), t->parse_errors[a]);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "app_rejected");
+	for (int a = 0; a < OTS_APP_MAX; a++)
+		if (t->app_rejected[a])
+			jw_u64(&w, ots_app_name((uint16_t)a), t->app_rejected[a]);
+	jw_obj_close(&w);
+	jw_u64(&w, "protocol_state_exhausted", t->app_state_exhausted);
+	if (ws)
+		app_json(&w, ws, nw);
 	jw_obj_open(&w, "decode_events");
 	for (int e = 0; e < OTS_DEV_MAX; e++)
 		jw_u64(&w, ots_decode_event_names[e], t->events[e]);

@@ -44,6 +44,10 @@ struct ots_totals {
 	uint64_t flow_insert_failed;
 	uint64_t app_flows[OTS_APP_MAX];
 	uint64_t app_bytes[OTS_APP_MAX];
+	uint64_t pdus[OTS_APP_MAX];
+	uint64_t parse_errors[OTS_APP_MAX];
+	uint64_t app_rejected[OTS_APP_MAX];
+	uint64_t app_state_exhausted;
 	struct ots_reasm_stats reasm;
 	unsigned nworkers;
 	struct ots_worker_totals w[OTS_MAX_WORKERS];
@@ -57,7 +61,8 @@ void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *w, unsig
 void ots_totals_print(const struct ots_totals *t, const char *what, FILE *out);
 
 /* JSON object; 0 or -errno (file not writable) */
-int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const char *port, const char *path);
+int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const char *port, const char *path,
+		    struct ots_worker *const *w, unsigned n);
 
 /* one periodic line per worker: rates over the interval since prev */
 void ots_stats_lines(const struct ots_totals *now, const struct ots_totals *prev, double dt, FILE *out);

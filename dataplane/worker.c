@@ -45,16 +45,223 @@ struct app_ctx {
 	uint16_t app;
 };
 
+static void hand_off(struct ots_worker *w, const struct ots_record *r);
+
+/* ---- parser callbacks (protocols/app.h): ud is the struct app_ctx of the call ---- */
+
+/* the flow's endpoint addresses: client (0) or server (1) */
+static const uint32_t *endpoint_ip(const struct app_ctx *c, int server, uint8_t *family)
+{
+	const struct ots_flow_key *k;
+	if (ots_flow_get_key(&c->w->ft, c->pos, &k) < 0)
+		return NULL;
+	int cs = c->w->ft.flows[c->pos].client_side;
+	*family = k->family;
+	return k->addr[server ? !cs : cs];
+}
+
+static const uint8_t *endpoint_mac(const struct app_ctx *c, int server)
+{
+	const struct ots_flow_cold *cd = &c->w->ft.cold[c->pos];
+	if (!(cd->cflags & OTS_FC_MAC))
+		return NULL;
+	int cs = c->w->ft.flows[c->pos].client_side;
+	return cd->mac[server ? !cs : cs];
+}
+
+/* an asset observation about one endpoint of the flow: the exporter merges it into the inventory */
+static void observe(struct app_ctx *c, int server, uint8_t role, uint8_t role_conf, uint64_t served,
+		    uint64_t used, const struct ots_attr *attr)
+{
+	struct ots_worker *w = c->w;
+	if (!w->rec_ring)
+		return;
+	union ots_record_buf b;
+	memset(&b, 0, ots_record_len(OTS_REC_asset));
+	b.rec.type = OTS_REC_asset;
+	b.rec.worker = w->id;
+	struct ots_rec_asset *a = &b.rec.u.asset;
+	uint8_t fam = 0;
+	const uint32_t *ip = endpoint_ip(c, server, &fam);
+	const uint8_t *mac = endpoint_mac(c, server);
+	if (ip) {
+		a->key.ip.family = fam;
+		memcpy(a->key.ip.ip, ip, 16);
+	}
+	if (mac) {
+		memcpy(a->key.mac, mac, 6);
+		a->key.has_mac = 1;
+	}
+	a->role = role;
+	a->role_confidence = role_conf;
+	a->protocols_served = served;
+	a->protocols_used = used;
+	a->first_ns = a->last_ns = w->now_ns;
+	if (attr) {
+		a->attrs[0] = *attr;
+		a->nattrs = 1;
+	}
+	hand_off(w, &b.rec);
+}
+
+/* role a server / client of this protocol most likely has */
+static uint8_t server_role(uint16_t app)
+{
+	switch (app) {
+	case OTS_APP_DNP3:
+	case OTS_APP_IEC104:
+		return OTS_ROLE_RTU;
+	case OTS_APP_MODBUS:
+	case OTS_APP_S7COMM:
+	case OTS_APP_ENIP:
+	case OTS_APP_MMS:
+	case OTS_APP_FINS:
+	case OTS_APP_ADS:
+	case OTS_APP_GE_SRTP:
+	case OTS_APP_PROCONOS:
+		return OTS_ROLE_PLC;
+	case OTS_APP_BACNET:
+	case OTS_APP_KNXIP:
+		return OTS_ROLE_IOT;
+	case OTS_APP_OPCUA:
+		return OTS_ROLE_SERVER;
+	default:
+		return OTS_ROLE_UNKNOWN;
+	}
+}
+
+static void flow_roles(struct app_ctx *c, const struct ots_pdu *p)
+{
+	struct ots_flow_cold *cd = &c->w->ft.cold[c->pos];
+	uint64_t bit = p->proto < 64 ? 1ull << p->proto : 0;
+	if (!(cd->app_flags & OTS_AF_ROLES)) {
+		cd->app_flags |= OTS_AF_ROLES;
+		uint8_t sr = server_role(p->proto);
+		observe(c, 1, sr, sr ? 50 : 0, bit, 0, NULL);
+		observe(c, 0, sr ? OTS_ROLE_HMI : OTS_ROLE_UNKNOWN, sr ? 30 : 0, 0, bit, NULL);
+	}
+	if (p->dir == OTS_DIR_TO_SERVER && (p->flags & (OTS_PDUF_PROGRAM | OTS_PDUF_CONTROL)) &&
+	    !(cd->app_flags & OTS_AF_ENG)) {
+		cd->app_flags |= OTS_AF_ENG; /* programs or starts/stops controllers: an engineering station */
+		observe(c, 0, OTS_ROLE_ENG_STATION, 70, 0, bit, NULL);
+	} else if (p->dir == OTS_DIR_TO_SERVER && (p->flags & OTS_PDUF_WRITE) && !(cd->app_flags & OTS_AF_WRITER)) {
+		cd->app_flags |= OTS_AF_WRITER; /* writes process values: an HMI / SCADA master */
+		observe(c, 0, OTS_ROLE_HMI, 40, 0, bit, NULL);
+	}
+}
+
+static void cb_pdu(void *ud, const struct ots_pdu *p)
+{
+	struct app_ctx *c = ud;
+	struct ots_pdu_key k;
+	uint8_t fam = 0;
+	const uint32_t *src = endpoint_ip(c, p->dir == OTS_DIR_TO_CLIENT, &fam);
+	const uint32_t *dst = endpoint_ip(c, p->dir != OTS_DIR_TO_CLIENT, &fam);
+	if (!src || !dst || p->proto >= OTS_APP_MAX)
+		return;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.src, src, 16);
+	memcpy(k.dst, dst, 16);
+	k.code = p->code;
+	k.unit = p->unit;
+	k.proto = p->proto;
+	k.kind = p->kind;
+	k.family = fam;
+	ots_pducount_add(&c->w->pdus, &k, 1);
+	c->w->st.pdus[p->proto]++;
+	flow_roles(c, p);
+}
+
+static void cb_identity(void *ud, int endpoint, int kind, int confidence, const char *value, size_t len)
+{
+	struct app_ctx *c = ud;
+	struct ots_worker *w = c->w;
+	struct ots_identity_fact f;
+	uint8_t fam = 0;
+	const uint32_t *ip = endpoint_ip(c, endpoint == OTS_EP_SERVER, &fam);
+	const uint8_t *mac = endpoint_mac(c, endpoint == OTS_EP_SERVER);
+	memset(&f, 0, sizeof(f));
+	f.proto = c->app;
+	f.kind = (uint8_t)kind;
+	f.confidence = (uint8_t)confidence;
+	if (ip) {
+		f.family = fam;
+		memcpy(f.ip, ip, 16);
+	}
+	if (mac) {
+		memcpy(f.mac, mac, 6);
+		f.has_mac = 1;
+	}
+	if (len >= sizeof(f.value))
+		len = sizeof(f.value) - 1;
+	memcpy(f.value, value, len);
+	for (uint32_t i = 0; i < w->nids; i++) /* identity exchanges are rare: a scan is fine */
+		if (!memcmp(&w->ids[i], &f, sizeof(f)))
+			return;
+	if (w->nids < OTS_MAX_IDENTITIES)
+		w->ids[w->nids++] = f;
+	struct ots_attr at;
+	memset(&at, 0, sizeof(at));
+	at.kind = (uint8_t)kind;
+	at.confidence = (uint8_t)confidence;
+	at.source = c->app;
+	at.time_ns = w->now_ns;
+	memcpy(at.value, f.value, sizeof(at.value));
+	observe(c, endpoint == OTS_EP_SERVER, OTS_ROLE_UNKNOWN, 0, 0, 0, &at);
+}
+
+static void cb_event(void *ud, uint16_t proto, unsigned ev)
+{
+	struct app_ctx *c = ud;
+	if (proto >= OTS_APP_MAX)
+		return;
+	c->w->st.proto_events[proto][ev < OTS_MAX_PROTO_EVENTS ? ev : OTS_MAX_PROTO_EVENTS - 1]++;
+	c->w->st.parse_errors[proto]++;
+}
+
+static const struct ots_app_ops app_ops = { cb_pdu, cb_identity, cb_event };
+
+static void app_state_release(struct ots_worker *w, struct ots_flow_cold *cd)
+{
+	if (cd->app_state) {
+		w->app_free[w->app_nfree++] = cd->app_state - 1;
+		cd->app_state = 0;
+	}
+}
+
+/* in-order bytes (or a gap) of one direction, or one datagram: count, then the protocol's parser */
 static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t flags)
 {
 	struct app_ctx *c = ud;
-	const struct ots_proto *pr = &ots_protocols[c->app];
+	struct ots_worker *w = c->w;
+	struct ots_flow_cold *cd = &w->ft.cold[c->pos];
 	if (!(flags & OTS_REASM_F_GAP))
-		c->w->st.app_bytes[c->app] += len;
+		w->st.app_bytes[c->app] += len;
 	else
-		c->w->ft.cold[c->pos].gap_bytes += len;
-	if (pr->parse)
-		pr->parse(data, len, flags | ((uint32_t)c->dir << 8), NULL);
+		cd->gap_bytes += len;
+	const struct ots_parser *ps = ots_protocols[c->app].parser;
+	if (!ps || (cd->app_flags & (OTS_AF_DEAD | OTS_AF_NOSTATE)))
+		return;
+	if (!cd->app_state) {
+		if (!w->app_nfree) {
+			cd->app_flags |= OTS_AF_NOSTATE;
+			w->st.app_state_exhausted++;
+			return;
+		}
+		uint32_t slot = w->app_free[--w->app_nfree];
+		memset(w->app_states + (size_t)slot * OTS_APP_STATE_MAX, 0, ps->state_size);
+		cd->app_state = slot + 1;
+	}
+	struct ots_app_ctx ctx = {
+		.ops = &app_ops, .ud = c, .ts_ns = w->now_ns, .flags = flags, .proto = c->app, .dir = c->dir,
+		.transport = w->ft.flows[c->pos].tcp_state == OTS_TCP_NONE ? 17 : 6,
+	};
+	void *state = w->app_states + (size_t)(cd->app_state - 1) * OTS_APP_STATE_MAX;
+	if (ps->parse(&ctx, data, len, state) < 0) {
+		cd->app_flags |= OTS_AF_DEAD;
+		w->st.app_rejected[c->app]++;
+		app_state_release(w, cd);
+	}
 }
 
 static void hand_off(struct ots_worker *w, const struct ots_record *r)
@@ -150,6 +357,7 @@ static void on_flow_end(void *ud, struct ots_flow_table *ft, uint32_t pos, int w
 	}
 	if (w->rec_ring && w->cfg->export_flows)
 		emit_flow(w, ft, pos, why);
+	app_state_release(w, &ft->cold[pos]);
 }
 
 int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *cfg, struct ots_run *run, int socket,
@@ -188,6 +396,20 @@ int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *
 		ots_worker_fini(w);
 		return -ENOMEM;
 	}
+	w->app_nslots = cfg->app_state_pool;
+	w->app_states = w->app_nslots ? malloc((size_t)w->app_nslots * OTS_APP_STATE_MAX) : NULL;
+	w->app_free = malloc(((size_t)w->app_nslots + 1) * sizeof(uint32_t));
+	w->ids = calloc(OTS_MAX_IDENTITIES, sizeof(*w->ids));
+	if ((w->app_nslots && !w->app_states) || !w->app_free || !w->ids ||
+	    ots_pducount_init(&w->pdus, cfg->pdu_counters) < 0) {
+		snprintf(err, errlen, "worker %u: cannot allocate %u parser states (%u MiB); lower protocols.state_pool",
+			 id, cfg->app_state_pool, (unsigned)((uint64_t)cfg->app_state_pool * OTS_APP_STATE_MAX >> 20));
+		ots_worker_fini(w);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < w->app_nslots; i++)
+		w->app_free[i] = w->app_nslots - 1 - i;
+	w->app_nfree = w->app_nslots;
 	return 0;
 }
 
@@ -196,7 +418,14 @@ void ots_worker_fini(struct ots_worker *w)
 	ots_flow_table_fini(&w->ft);
 	ots_seg_pool_fini(&w->segs);
 	free(w->scratch);
+	free(w->app_states);
+	free(w->app_free);
+	free(w->ids);
+	ots_pducount_fini(&w->pdus);
 	w->scratch = NULL;
+	w->app_states = NULL;
+	w->app_free = NULL;
+	w->ids = NULL;
 }
 
 static inline uint64_t tsc_now_ns(const struct ots_worker *w)

@@ -23,12 +23,15 @@
 #include "dataplane/flow.h"
 #include "dataplane/reasm.h"
 #include "export/record.h"
+#include "protocols/pducount.h"
 #include "protocols/registry.h"
 
 struct rte_ring;
 struct rte_mbuf;
 
 #define OTS_MAX_BURST 256
+#define OTS_MAX_PROTO_EVENTS 32
+#define OTS_MAX_IDENTITIES 2048
 #define OTS_MAX_RXQ 16
 
 #define OTS_DROPS(X) X(sw_ring_full, "hand-off ring to another worker was full")
@@ -55,10 +58,27 @@ struct ots_worker_stats {
 	uint64_t multiseg;    /* multi-segment mbufs linearised */
 	uint64_t app_flows[OTS_APP_MAX];
 	uint64_t app_bytes[OTS_APP_MAX]; /* in-order payload bytes delivered to the app layer */
+	uint64_t pdus[OTS_APP_MAX];            /* PDUs parsers understood, per protocol */
+	uint64_t proto_events[OTS_APP_MAX][OTS_MAX_PROTO_EVENTS]; /* named parser events (malformed...) */
+	uint64_t parse_errors[OTS_APP_MAX];    /* sum of the above per protocol */
+	uint64_t app_rejected[OTS_APP_MAX];    /* flows a parser said were not its protocol */
+	uint64_t app_state_exhausted;          /* flows not parsed: protocols.state_pool was empty */
 	uint64_t records[OTS_REC_MAX];         /* records handed to the exporter, by type */
 	uint64_t records_dropped[OTS_REC_MAX]; /* hand-off ring full, by type */
 	uint64_t loops, idle_loops;
 } __rte_cache_aligned;
+
+/* an identity fact a parser reported (summary "identities"; the asset inventory gets it as a record) */
+struct ots_identity_fact {
+	uint16_t proto;
+	uint8_t kind;          /* enum ots_attr_kind */
+	uint8_t confidence;
+	uint8_t mac[6];
+	uint8_t has_mac;
+	uint8_t family;
+	uint8_t ip[16];
+	char value[64];
+};
 
 struct ots_run {
 	volatile int stop;                      /* set by main */
@@ -94,6 +114,13 @@ struct ots_worker {
 	struct ots_reasm_stats rst;
 	uint64_t now_ns;                 /* packet clock: pcap timestamps when the port has them, else TSC */
 	uint64_t tsc0, ns0;
+
+	uint8_t *app_states;             /* parser state pool: app_nslots slots of OTS_APP_STATE_MAX bytes */
+	uint32_t *app_free;
+	uint32_t app_nfree, app_nslots;
+	struct ots_pducount pdus;        /* (protocol, src, dst, unit, code, kind) counters */
+	struct ots_identity_fact *ids;   /* distinct identity facts seen */
+	uint32_t nids;
 
 	struct rte_ring *rec_ring;       /* records to the exporter (NULL: records off) */
 	int export_blocking;             /* main's final flush: wait for ring space instead of dropping */

@@ -400,11 +400,14 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	(void)rk;
-	/* connection failures arrive through error_cb too; keep them at debug */
-	if (level <= 4 && strcmp(fac, "FAIL") != 0 && strcmp(fac, "ERROR") != 0 && strcmp(fac, "FATAL") != 0)
-		OTS_WARN("kafka: librdkafka %s: %s", fac, buf);
-	else
+	/* connection failures and fatal errors arrive through error_cb too; the producer id request is retried
+	 * by librdkafka (e.g. "Coordinator load in progress" on a broker that just started) */
+	if (!strcmp(fac, "FAIL") || !strcmp(fac, "ERROR") || !strcmp(fac, "FATAL") || level > 4)
 		OTS_DEBUG("kafka: librdkafka %s: %s", fac, buf);
+	else if (!strcmp(fac, "GETPID"))
+		OTS_INFO("kafka: librdkafka %s: %s", fac, buf);
+	else
+		OTS_WARN("kafka: librdkafka %s: %s", fac, buf);
 }
 
 /* ------------------------------------------------------------------ producer */

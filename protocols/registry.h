@@ -6,15 +6,16 @@
  *  - ots_registry_init() builds read-only port lookup tables once at start; workers only read them.
  *  - Classification (this release): by port. The server side is the well-known port; when both ports are
  *    registered the lower one wins (the ephemeral side is the higher one in practice).
- *  - probe(p, len, dir) returns 1 when the bytes look like the protocol, 0 when not, -1 when it cannot tell yet.
- *  - parse(p, len, flags, state) consumes in-order bytes of one direction (flags: OTS_REASM_F_*); pure function,
- *    no DPDK include; returns 0 or a negative protocol event.
+ *  - A parser (protocols/app.h is its contract) is a const struct ots_parser in its own file; its row points at
+ *    it. Per-protocol event names come from the parser and are counted per protocol.
  */
 #ifndef OTS_REGISTRY_H
 #define OTS_REGISTRY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "protocols/app.h"
 
 #define OTS_T_TCP 0x1u
 #define OTS_T_UDP 0x2u
@@ -60,18 +61,25 @@ enum ots_app_proto {
 	OTS_APP_MAX
 };
 
-typedef int (*ots_probe_fn)(const uint8_t *p, size_t len, int to_server);
-typedef int (*ots_parse_fn)(const uint8_t *p, size_t len, uint32_t flags, void *state);
-
 #define OTS_MAX_PORTS 6
+
+/* what a parser module exports (protocols/<name>.c): one const struct per protocol */
+struct ots_parser {
+	ots_probe_fn probe;          /* may be NULL */
+	ots_parse_fn parse;
+	size_t state_size;           /* per-flow state, zeroed before first use, <= OTS_APP_STATE_MAX */
+	const char *const *events;   /* names of the protocol's events, index = event number */
+	unsigned nevents;
+};
+
+#define OTS_APP_STATE_MAX 4096
 
 struct ots_proto {
 	const char *name;        /* lower case, stable: appears in records and JSON */
 	const char *description;
 	uint8_t transports;      /* OTS_T_* */
 	uint16_t ports[OTS_MAX_PORTS]; /* well-known ports, 0-terminated */
-	ots_probe_fn probe;
-	ots_parse_fn parse;
+	const struct ots_parser *parser; /* NULL: classified by port only */
 };
 
 extern const struct ots_proto ots_protocols[OTS_APP_MAX];

@@ -20,7 +20,7 @@
 
 #define DATA(name) OTS_TEST_DATA "/config/" name
 #define ERRLEN 1024
-#define NKEYS_EXPECTED 46
+#define NKEYS_EXPECTED 50
 
 /* ---- helpers -------------------------------------------------------------------------------------------- */
 
@@ -741,11 +741,15 @@ static void test_dump_round_trip(void)
 		{ "reassembly.max_bytes_per_direction", "3m" },
 		{ "reassembly.max_segments_per_direction", "128" },
 		{ "reassembly.segment_pool", "64" },
+		{ "protocols.state_pool", "100" },
+		{ "protocols.pdu_counters", "2048" },
 		{ "export.json", "/var/log/otsense/records.json" },
 		{ "export.protobuf_file", "/var/log/otsense/records.pb" },
 		{ "export.flows", "false" },
 		{ "export.ring_size", "1024" },
 		{ "export.health_interval", "30" },
+		{ "export.asset_interval", "0" },
+		{ "export.max_assets", "1000" },
 		{ "export.kafka.brokers", "k1:9092,k2:9092" },
 		{ "export.kafka.topic.assets", "plant.assets" },
 		{ "export.kafka.topic.alerts", "plant.alerts" },
