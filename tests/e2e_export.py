@@ -68,7 +68,14 @@ def main():
         ok = len(modbus) == 16 and all(f["tuple"]["dstPort"] == 502 and f["tuple"]["srcIp"] == "118.189.96.132"
                                        for f in modbus)
         c.check("16 Modbus flows, client -> server :502, addresses as text", ok, json.dumps(modbus[:1]))
-        c.check("flows carry Ethernet addresses", all("srcMac" in f for f in flows), json.dumps(flows[:1]))
+        c.check("all-zero Ethernet addresses (this capture's) are left out", all("srcMac" not in f for f in flows),
+                json.dumps(flows[:1]))
+        js2 = os.path.join(d, "dnp3.json")
+        rc2, s2, _, err2 = run_sensor(binary, ["-q", "--pcap", os.path.join(data, "pcaps", "nDPI_dnp3.pcap"),
+                                               "--json", js2])
+        f2 = [json.loads(l)["flow"] for l in load_lines(js2) if '"type":"flow"' in l]
+        c.check("flows carry the endpoints' Ethernet addresses", rc2 == 0 and f2 and all(
+            len(f.get("srcMac", "")) == 17 and len(f.get("dstMac", "")) == 17 for f in f2), json.dumps(f2[:1]))
         # the protobuf file decodes to the same JSON lines
         r = subprocess.run([cat, "-f", pb], capture_output=True, text=True)
         c.check("otsense-cat -f decodes the protobuf file to the same JSON lines as the JSON sink",
