@@ -5,10 +5,10 @@
 
 #include "dataplane/reasm.h"
 
-static void lose(struct ots_framer *f, const struct ots_frame_spec *spec, struct ots_app_ctx *c, int report)
+/* enter resync mode (reported once per loss); the caller decides what to keep of the buffer */
+static void lose(struct ots_framer *f, const struct ots_frame_spec *spec, struct ots_app_ctx *c)
 {
-	f->have = f->need = f->skip = 0;
-	if (!f->lost && report) {
+	if (!f->lost) {
 		f->resyncs++;
 		ots_app_event(c, spec->ev_resync);
 	}
@@ -19,7 +19,8 @@ void ots_framer_feed(struct ots_framer *f, uint8_t *buf, const struct ots_frame_
 		     const uint8_t *data, size_t len, ots_frame_pdu_fn cb, void *arg)
 {
 	if (c->flags & OTS_REASM_F_GAP) {
-		lose(f, spec, c, 1);
+		f->have = f->need = f->skip = 0;
+		lose(f, spec, c);
 		return;
 	}
 	if (!f->started) {
@@ -45,8 +46,7 @@ void ots_framer_feed(struct ots_framer *f, uint8_t *buf, const struct ots_frame_
 			}
 			int r = spec->frame_len(data + i, left);
 			if (r < 0 || (size_t)r < spec->hdr) {
-				if (!f->lost)
-					lose(f, spec, c, 1);
+				lose(f, spec, c);
 				i++;
 				continue;
 			}
@@ -80,9 +80,8 @@ void ots_framer_feed(struct ots_framer *f, uint8_t *buf, const struct ots_frame_
 			int r = spec->frame_len(buf, f->have);
 			if (r < 0 || (size_t)r < spec->hdr) {
 				/* not a start: slide by one byte within what we hold */
-				if (!f->lost)
-					lose(f, spec, c, 1);
-				memmove(buf, buf + 1, f->have - 1);
+				lose(f, spec, c);
+				memmove(buf, buf + 1, f->have - 1); /* have >= hdr >= 1 here */
 				f->have--;
 				continue;
 			}
