@@ -74,9 +74,13 @@ struct ksink {
 	char fatal_why[256];
 
 	int overflow_logged;
-	uint64_t last_drop_ns, drop_log_ns, drops_at_log;
-	int last_fail_err;
-	uint64_t fail_log_ns, err_log_ns;
+	uint64_t last_drop_ns, drop_log_ns;
+	struct faillog { /* one log line per (error, type) a minute */
+		int err, type;
+		uint64_t ns;
+	} fl[8];
+	unsigned fl_next;
+	uint64_t err_log_ns;
 	int last_err;
 
 	/* records produced directly get a put sequence number; marks[] maps sequence ranges to spool marks */
@@ -206,6 +210,10 @@ static void note_drop(struct ksink *ks, int r)
 		OTS_ERR("kafka: spool %s is full (export.spool.max_mb %u): records are dropped (%" PRIu64
 			" so far); they are counted in the health records",
 			ots_spool_dir(ks->sp), ks->spool_max_mb, ks->dropped);
+	else if (r == -EIO)
+		OTS_ERR("kafka: cannot write to the spool %s (see the spool error): records are dropped (%" PRIu64
+			" so far)",
+			ots_spool_dir(ks->sp), ks->dropped);
 	else
 		OTS_ERR("kafka: cannot spool a record in %s: %s: records are dropped (%" PRIu64 " so far)",
 			ots_spool_dir(ks->sp), strerror(-r), ks->dropped);
@@ -215,10 +223,15 @@ static void note_fail(struct ksink *ks, rd_kafka_resp_err_t err, const char *top
 {
 	ks->failed++;
 	uint64_t now = now_ns();
-	if ((int)err == ks->last_fail_err && ks->fail_log_ns && now - ks->fail_log_ns < LOG_EVERY_NS)
+	struct faillog *f = NULL;
+	for (unsigned i = 0; i < sizeof(ks->fl) / sizeof(ks->fl[0]); i++)
+		if (ks->fl[i].ns && ks->fl[i].err == (int)err && ks->fl[i].type == type)
+			f = &ks->fl[i];
+	if (f && now - f->ns < LOG_EVERY_NS)
 		return;
-	ks->last_fail_err = (int)err;
-	ks->fail_log_ns = now;
+	if (!f)
+		f = &ks->fl[ks->fl_next++ % (sizeof(ks->fl) / sizeof(ks->fl[0]))];
+	*f = (struct faillog){ (int)err, type, now };
 	if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
 		OTS_ERR("kafka: topic '%s' does not exist and the cluster does not create it: records to it fail "
 			"(%" PRIu64 " failed so far); create the topic or set %s to an existing one",
@@ -347,8 +360,12 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		back_add(ks, (uint64_t)v >> 9, (int)((v >> 1) & 0xffu), m->key, m->key_len, m->payload, m->len);
 		return;
 	}
+	const char *tn = m->rkt ? rd_kafka_topic_name(m->rkt) : "?";
 	int type = replay ? -1 : (int)((v >> 1) & 0xffu);
-	note_fail(ks, m->err, m->rkt ? rd_kafka_topic_name(m->rkt) : "?", type);
+	for (int t = 0; type < 0 && t < OTS_REC_MAX; t++)
+		if (!strcmp(tn, ks->topic[t]))
+			type = t;
+	note_fail(ks, m->err, tn, type);
 	if (replay)
 		ots_spool_ack(ks->sp, (uint64_t)v >> 1); /* done: a permanent error does not get better */
 }

@@ -651,7 +651,7 @@ static int append_to(struct ots_spool *sp, struct seg *s, int type, const void *
 					"it works again",
 					path, strerror(e));
 			}
-			return -e;
+			return -EIO; /* -ENOSPC means the configured cap */
 		}
 		done += (size_t)w;
 		size_t adv = (size_t)w;
@@ -713,7 +713,7 @@ int ots_spool_append(struct ots_spool *sp, int type, const void *key, size_t kle
 			sp->write_err_logged = 1;
 			OTS_ERR("spool: cannot create a segment in %s: %s", sp->dir, strerror(-r));
 		}
-		return r;
+		return -EIO;
 	}
 	return append_to(sp, s, type, key ? key : "", klen, val ? val : "", vlen);
 }
@@ -741,7 +741,7 @@ int ots_spool_append_at(struct ots_spool *sp, uint64_t mark, int type, const voi
 			sp->write_err_logged = 1;
 			OTS_ERR("spool: cannot create a segment in %s: %s", sp->dir, strerror(-r));
 		}
-		return r;
+		return -EIO;
 	}
 	return append_to(sp, s, type, key ? key : "", klen, val ? val : "", vlen);
 }

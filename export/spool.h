@@ -69,7 +69,8 @@ int ots_spool_open(struct ots_spool **out, const struct ots_spool_opts *o, char 
 /* Syncs (unless fsync is NEVER) and closes; handed-out records that were not acked stay pending on disk. */
 void ots_spool_close(struct ots_spool *sp);
 
-/* 0, -ENOSPC (cap), -EMSGSIZE (key > 65535 or record > OTS_SPOOL_MAX_RECORD), -errno (I/O; logged) */
+/* 0, -ENOSPC (the max_bytes cap), -EMSGSIZE (key > 65535 or record > OTS_SPOOL_MAX_RECORD), -EIO (the file
+ * system refused: disk full, I/O error; logged once with the cause) */
 int ots_spool_append(struct ots_spool *sp, int type, const void *key, size_t klen, const void *val, size_t vlen);
 uint64_t ots_spool_mark(struct ots_spool *sp);
 int ots_spool_append_at(struct ots_spool *sp, uint64_t mark, int type, const void *key, size_t klen,

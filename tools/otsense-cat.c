@@ -49,6 +49,23 @@ struct opts {
 };
 
 static unsigned long long printed, bad;
+static char last_kafka_err[512];
+
+/* connection failures are summed up in one line by the caller; anything else librdkafka says is shown */
+static void cat_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 4 && strcmp(fac, "FAIL") && strcmp(fac, "ERROR"))
+		fprintf(stderr, PROG ": librdkafka %s: %s\n", fac, buf);
+}
+
+static void cat_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || !last_kafka_err[0])
+		snprintf(last_kafka_err, sizeof(last_kafka_err), "%s", reason);
+}
 static char *jbuf;
 static size_t jcap = 1 << 20;
 
@@ -219,7 +236,6 @@ static int run_kafka(const struct opts *o)
 		{ "auto.offset.reset", "earliest" },
 		{ "enable.partition.eof", "true" },
 		{ "client.id", PROG },
-		{ "log_level", "3" },
 	};
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		if (rd_kafka_conf_set(c, base[i].k, base[i].v, es, sizeof(es)) != RD_KAFKA_CONF_OK)
@@ -233,16 +249,20 @@ static int run_kafka(const struct opts *o)
 		if (rd_kafka_conf_set(c, name, eq + 1, es, sizeof(es)) != RD_KAFKA_CONF_OK)
 			die("-X %s: %s", name, es);
 	}
+	rd_kafka_conf_set_log_cb(c, cat_log_cb);
+	rd_kafka_conf_set_error_cb(c, cat_error_cb);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, es, sizeof(es));
 	if (!rk)
 		die("cannot create the Kafka consumer: %s", es);
-	rd_kafka_poll_set_consumer(rk);
 
 	/* the cluster must answer and know every topic */
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, o->timeout_s * 1000);
 	if (err)
-		die("cannot reach Kafka at %s: %s (within %d s)", o->brokers, rd_kafka_err2str(err), o->timeout_s);
+		rd_kafka_poll(rk, 100); /* the connection errors, for the message */
+	if (err)
+		die("cannot reach Kafka at %s within %d s: %s", o->brokers, o->timeout_s,
+		    last_kafka_err[0] ? last_kafka_err : rd_kafka_err2str(err));
 	rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(16);
 	for (int t = 0; t < o->ntopics; t++) {
 		const struct rd_kafka_metadata_topic *mt = NULL;
@@ -258,6 +278,7 @@ static int run_kafka(const struct opts *o)
 				RD_KAFKA_OFFSET_BEGINNING;
 	}
 	rd_kafka_metadata_destroy(md);
+	rd_kafka_poll_set_consumer(rk);
 
 	if (o->group) {
 		rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(o->ntopics);
