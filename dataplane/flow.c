@@ -214,11 +214,16 @@ int ots_flow_update(struct ots_flow_table *ft, uint32_t pos, int side, const str
 	if (unlikely(f->pkts[0] == 0 && f->pkts[1] == 0)) {
 		/* first packet decides who the client is */
 		if (pkt->ip_proto == 6) {
-			if ((fl & (OTS_TCP_SYN | OTS_TCP_ACK)) == (OTS_TCP_SYN | OTS_TCP_ACK))
+			int syn = (fl & OTS_TCP_SYN) && !(fl & (OTS_TCP_FIN | OTS_TCP_RST));
+			const struct ots_flow_key *k;
+			if (syn && (fl & OTS_TCP_ACK))
 				f->client_side = (uint8_t)!side; /* SYN-ACK: the receiver opened */
-			else
+			else if (syn || ots_flow_get_key(ft, pos, &k) < 0)
 				f->client_side = (uint8_t)side;
-			if (!(fl & OTS_TCP_SYN)) {
+			else /* picked up mid-stream: the lower (well-known) port is the server's */
+				f->client_side = (uint8_t)(k->port[side] > k->port[!side] ? side :
+							   k->port[side] < k->port[!side] ? !side : side);
+			if (!syn) {
 				f->flags |= OTS_FF_MIDSTREAM;
 				f->tcp_state = OTS_TCP_EST;
 			}

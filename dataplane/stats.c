@@ -151,7 +151,6 @@ void ots_totals_print(const struct ots_totals *t, const char *what, FILE *out)
 	}
 }
 
-static const char *const kind_names[] = { "request", "response", "exception", "unsolicited", "other" };
 static const char *const attr_names[OTS_ATTR_MAX] = { "name", "vendor", "model", "firmware", "serial", "hostname",
 						      "product_code", "device_type", "os", "description" };
 
@@ -191,7 +190,7 @@ static void app_json(struct jw *w, struct ots_worker *const *ws, unsigned n)
 			jw_str(w, "dst", b);
 			jw_u64(w, "unit", c->k.unit);
 			jw_u64(w, "code", c->k.code);
-			jw_str(w, "kind", c->k.kind < 5 ? kind_names[c->k.kind] : "?");
+			jw_str(w, "kind", c->k.kind < OTS_PDU_KIND_MAX ? ots_pdu_kind_names[c->k.kind] : "?");
 			jw_u64(w, "count", c->n);
 			jw_obj_close(w);
 		}

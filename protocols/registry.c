@@ -1,5 +1,11 @@
 /* protocols/registry.c - the application protocol table and port classification (see registry.h). */
 #include "protocols/registry.h"
+#include "protocols/bacnet.h"
+#include "protocols/dnp3.h"
+#include "protocols/iec104.h"
+#include "protocols/modbus.h"
+#include "protocols/enip.h"
+#include "protocols/s7comm.h"
 
 #include <string.h>
 
@@ -8,13 +14,13 @@
 
 const struct ots_proto ots_protocols[OTS_APP_MAX] = {
 	[OTS_APP_UNKNOWN] = { "unknown", "not classified", 0, { 0 }, NULL },
-	[OTS_APP_MODBUS] = { "modbus", "Modbus/TCP", TCP, { 502 }, NULL },
-	[OTS_APP_DNP3] = { "dnp3", "DNP3 over TCP/UDP", TCP | UDP, { 20000 }, NULL },
-	[OTS_APP_S7COMM] = { "s7comm", "Siemens S7comm / S7comm-plus over ISO-TSAP", TCP, { 102 }, NULL },
-	[OTS_APP_ENIP] = { "enip", "EtherNet/IP encapsulation + CIP", TCP | UDP, { 44818 }, NULL },
+	[OTS_APP_MODBUS] = { "modbus", "Modbus/TCP", TCP, { 502 }, &ots_parser_modbus },
+	[OTS_APP_DNP3] = { "dnp3", "DNP3 over TCP/UDP", TCP | UDP, { 20000 }, &ots_parser_dnp3 },
+	[OTS_APP_S7COMM] = { "s7comm", "Siemens S7comm / S7comm-plus over ISO-TSAP", TCP, { 102 }, &ots_parser_s7comm },
+	[OTS_APP_ENIP] = { "enip", "EtherNet/IP encapsulation + CIP", TCP | UDP, { 44818 }, &ots_parser_enip },
 	[OTS_APP_ENIP_IO] = { "enip_io", "EtherNet/IP implicit (class 0/1) I/O", UDP, { 2222 }, NULL },
-	[OTS_APP_BACNET] = { "bacnet", "BACnet/IP", UDP, { 47808, 47809 }, NULL },
-	[OTS_APP_IEC104] = { "iec104", "IEC 60870-5-104", TCP, { 2404 }, NULL },
+	[OTS_APP_BACNET] = { "bacnet", "BACnet/IP", UDP, { 47808, 47809 }, &ots_parser_bacnet },
+	[OTS_APP_IEC104] = { "iec104", "IEC 60870-5-104", TCP, { 2404 }, &ots_parser_iec104 },
 	[OTS_APP_OPCUA] = { "opcua", "OPC UA binary", TCP, { 4840 }, NULL },
 	[OTS_APP_MQTT] = { "mqtt", "MQTT", TCP, { 1883, 8883 }, NULL },
 	[OTS_APP_FINS] = { "fins", "Omron FINS", TCP | UDP, { 9600 }, NULL },
@@ -45,6 +51,9 @@ const struct ots_proto ots_protocols[OTS_APP_MAX] = {
 	[OTS_APP_COAP] = { "coap", "CoAP", UDP, { 5683 }, NULL },
 	[OTS_APP_STRATUM] = { "stratum", "Stratum mining pool (common ports)", TCP, { 3333, 4444, 14444 }, NULL },
 };
+
+const char *const ots_pdu_kind_names[OTS_PDU_KIND_MAX] = { "request", "response", "exception", "unsolicited",
+							   "other" };
 
 /* port -> app id, per transport; built once, read-only afterwards */
 static uint8_t port_app[2][65536];

@@ -309,6 +309,12 @@ static void test_worker_midstream_and_reorder(void)
 	feed(w, c, s, 40001, 2404, 108, OTS_TCP_ACK | OTS_TCP_PSH, "DDDD", 1 * S + 2); /* early */
 	CU_ASSERT_EQUAL(w->rst.midstream, 2);
 	CU_ASSERT_EQUAL(w->rst.ooo_segments, 1);
+	/* no SYN seen: the well-known port (2404) is the server even though it spoke first */
+	uint32_t fpos = w->ft.head[OTS_FC_TCP_EST];
+	CU_ASSERT_FATAL(fpos != OTS_FLOW_NONE);
+	CU_ASSERT_EQUAL(w->ft.flows[fpos].pkts[0], 2); /* client -> server */
+	CU_ASSERT_EQUAL(w->ft.flows[fpos].pkts[1], 1); /* server -> client */
+	CU_ASSERT(w->ft.flows[fpos].flags & OTS_FF_MIDSTREAM);
 	CU_ASSERT_EQUAL(w->st.app_bytes[OTS_APP_IEC104], 6 + 4);
 	feed(w, c, s, 40001, 2404, 104, OTS_TCP_ACK | OTS_TCP_PSH, "CCCC", 1 * S + 3); /* fills the hole */
 	CU_ASSERT_EQUAL(w->st.app_bytes[OTS_APP_IEC104], 6 + 12);
