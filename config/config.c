@@ -145,6 +145,8 @@ static const struct key keys[] = {
 	  "Least time between two Asset records of the same asset (changes in between are merged)." },
 	{ "export.max_assets", KT_UINT, U32(max_assets), "65536", 64, 16777216, NULL, "assets",
 	  "Asset inventory capacity; observations of further assets are counted as dropped." },
+	{ "export.oui_file", KT_STRING, STR(oui_file), "/usr/share/ieee-data/oui.csv", 0, OTS_PATH_MAX - 1, NULL,
+	  NULL, "IEEE OUI registry CSV (Debian package ieee-data) naming the vendor of each MAC; empty = off." },
 	{ "export.kafka.brokers", KT_STRING, STR(kafka_brokers), "", 0, 255, NULL, NULL,
 	  "Kafka bootstrap servers, host:port[,host:port...]; empty = no Kafka." },
 	{ "export.kafka.topic.assets", KT_STRING, STR(kafka_topic_assets), "otsense.assets", 1, 127, NULL, NULL,

@@ -93,6 +93,8 @@ struct ots_config {
 	uint32_t asset_interval;          /* export.asset_interval: s at least between two Asset records of one
 	                                     asset, 0..86400, default 5 */
 	uint32_t max_assets;              /* export.max_assets: inventory capacity, 64..16777216, default 65536 */
+	char oui_file[OTS_PATH_MAX];      /* export.oui_file: IEEE OUI registry CSV for MAC vendors, "" = off,
+	                                     default /usr/share/ieee-data/oui.csv (Debian ieee-data) */
 	char kafka_brokers[256];          /* export.kafka.brokers: "host:port,..."; "" = no Kafka (default) */
 	char kafka_topic_assets[128];     /* export.kafka.topic.assets, default otsense.assets */
 	char kafka_topic_alerts[128];     /* export.kafka.topic.alerts, default otsense.alerts */

@@ -70,6 +70,14 @@ int ots_exporter_init(struct ots_exporter *e, const struct ots_config *cfg, ots_
 			 cfg->max_assets);
 		return -ENOMEM;
 	}
+	if (cfg->oui_file[0]) {
+		int r = ots_oui_load(&e->oui, cfg->oui_file);
+		if (r < 0)
+			OTS_WARN("export.oui_file '%s': %s; assets get no MAC vendor (install Debian's ieee-data or set "
+				 "export.oui_file: \"\")", cfg->oui_file, strerror(-r));
+		else
+			e->inv.oui = &e->oui;
+	}
 	e->pb = malloc(OTS_MAX_RECORD_BYTES);
 	e->json = malloc(OTS_MAX_RECORD_BYTES * 2);
 	if (!e->pb || !e->json) {
@@ -273,6 +281,7 @@ void ots_exporter_fini(struct ots_exporter *e)
 		e->sinks[i]->ops->close(e->sinks[i]);
 	e->nsinks = 0;
 	ots_inventory_fini(&e->inv);
+	ots_oui_free(&e->oui);
 	free(e->pb);
 	free(e->json);
 	e->pb = NULL;

@@ -51,6 +51,7 @@ struct ots_exporter {
 	pthread_t thread;
 	struct ots_exporter_stats st;  /* written by the exporter thread only */
 	struct ots_inventory inv;       /* assets, merged from the workers' observations */
+	struct ots_oui oui;             /* MAC vendors */
 	uint8_t *pb;                    /* encode buffers */
 	char *json;
 };

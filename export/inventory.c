@@ -1,6 +1,8 @@
 /* export/inventory.c - asset inventory (see inventory.h). Open addressing over a fixed table by asset id. */
 #include "export/inventory.h"
 
+#include "protocols/registry.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -160,6 +162,15 @@ int ots_inventory_observe(struct ots_inventory *inv, const struct ots_rec_asset 
 		e->a.first_ns = obs->first_ns;
 		inv->count++;
 		changed = 1;
+		const char *vendor = e->a.key.has_mac ? ots_oui_lookup(inv->oui, e->a.key.mac) : NULL;
+		if (vendor) { /* the NIC's vendor: a weak hint that protocol identity overrides */
+			struct ots_attr *at = &e->a.attrs[e->a.nattrs++];
+			at->kind = OTS_ATTR_VENDOR;
+			at->confidence = 30;
+			at->source = OTS_APP_OUI;
+			at->time_ns = obs->first_ns;
+			snprintf(at->value, sizeof(at->value), "%s", vendor);
+		}
 	}
 	struct ots_rec_asset *a = &e->a;
 	if (!strncmp(id, "mac:", 4))

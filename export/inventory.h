@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export/oui.h"
 #include "export/record.h"
 
 #define OTS_ROUTER_IPS 4
@@ -38,6 +39,7 @@ struct ots_inventory {
 	uint32_t cap;           /* power of two */
 	uint32_t count;
 	uint64_t dropped;       /* observations not stored: inventory full */
+	const struct ots_oui *oui; /* MAC vendor names, may be NULL */
 	uint64_t changes;
 };
 

@@ -50,6 +50,10 @@ const struct ots_proto ots_protocols[OTS_APP_MAX] = {
 	[OTS_APP_SYSLOG] = { "syslog", "syslog", UDP, { 514 }, NULL },
 	[OTS_APP_COAP] = { "coap", "CoAP", UDP, { 5683 }, NULL },
 	[OTS_APP_STRATUM] = { "stratum", "Stratum mining pool (common ports)", TCP, { 3333, 4444, 14444 }, NULL },
+	[OTS_APP_OUI] = { "oui", "IEEE OUI registry (MAC address vendor)", 0, { 0 }, NULL },
+	[OTS_APP_LLDP] = { "lldp", "Link Layer Discovery Protocol", 0, { 0 }, NULL },
+	[OTS_APP_CDP] = { "cdp", "Cisco Discovery Protocol", 0, { 0 }, NULL },
+	[OTS_APP_ARP] = { "arp", "ARP", 0, { 0 }, NULL },
 };
 
 const char *const ots_pdu_kind_names[OTS_PDU_KIND_MAX] = { "request", "response", "exception", "unsolicited",

@@ -58,6 +58,10 @@ enum ots_app_proto {
 	OTS_APP_SYSLOG,
 	OTS_APP_COAP,
 	OTS_APP_STRATUM,
+	OTS_APP_OUI,      /* not on the wire: the IEEE OUI registry, as the source of a MAC vendor */
+	OTS_APP_LLDP,     /* L2 discovery: told apart by ethertype / LLC, not by port */
+	OTS_APP_CDP,
+	OTS_APP_ARP,
 	OTS_APP_MAX
 };
 

@@ -20,7 +20,7 @@
 
 #define DATA(name) OTS_TEST_DATA "/config/" name
 #define ERRLEN 1024
-#define NKEYS_EXPECTED 50
+#define NKEYS_EXPECTED 51
 
 /* ---- helpers -------------------------------------------------------------------------------------------- */
 
@@ -750,6 +750,7 @@ static void test_dump_round_trip(void)
 		{ "export.health_interval", "30" },
 		{ "export.asset_interval", "0" },
 		{ "export.max_assets", "1000" },
+		{ "export.oui_file", "" },
 		{ "export.kafka.brokers", "k1:9092,k2:9092" },
 		{ "export.kafka.topic.assets", "plant.assets" },
 		{ "export.kafka.topic.alerts", "plant.alerts" },

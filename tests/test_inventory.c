@@ -1,5 +1,6 @@
 /* tests/test_inventory.c - asset inventory: keys, router rule, attribute provenance/confidence, roles,
  * protocols, rate-limited emission, capacity. */
+#include <errno.h>
 #include <string.h>
 
 #include "export/inventory.h"
@@ -153,7 +154,37 @@ static void test_capacity(void)
 	ots_inventory_fini(&inv);
 }
 
+/* MAC vendors from Debian's ieee-data (installed by scripts/setup); protocol identity overrides them */
+static void test_oui_vendor(void)
+{
+	struct ots_oui oui;
+	CU_ASSERT_FATAL(ots_oui_load(&oui, "/usr/share/ieee-data/oui.csv") == 0);
+	CU_ASSERT(oui.n > 20000);
+	const char *v = ots_oui_lookup(&oui, (const uint8_t *)"\x00\x1b\x1b\x23\xeb\x3b");
+	CU_ASSERT(v && strstr(v, "Siemens"));
+	CU_ASSERT_PTR_NULL(ots_oui_lookup(&oui, (const uint8_t *)"\x02\x1b\x1b\x23\xeb\x3b")); /* local */
+	CU_ASSERT_PTR_NULL(ots_oui_lookup(&oui, (const uint8_t *)"\x01\x00\x5e\x00\x00\x01")); /* multicast */
+	CU_ASSERT_EQUAL(ots_oui_load(&(struct ots_oui){ 0 }, "/nonexistent/oui.csv"), -ENOENT);
+	struct ots_inventory inv;
+	CU_ASSERT_FATAL(ots_inventory_init(&inv, 10) == 0);
+	inv.oui = &oui;
+	struct ots_rec_asset o = obs("\x00\x1b\x1b\x23\xeb\x3b", 40, 1);
+	ots_inventory_observe(&inv, &o);
+	const struct ots_rec_asset *a = ots_inventory_find(&inv, "mac:001b1b23eb3b");
+	CU_ASSERT_FATAL(a != NULL);
+	CU_ASSERT_EQUAL(a->attrs[0].kind, OTS_ATTR_VENDOR);
+	CU_ASSERT_EQUAL(a->attrs[0].source, OTS_APP_OUI);
+	CU_ASSERT_EQUAL(a->attrs[0].confidence, 30);
+	with_attr(&o, OTS_ATTR_VENDOR, 90, "Siemens", 2);
+	ots_inventory_observe(&inv, &o);
+	CU_ASSERT_STRING_EQUAL(a->attrs[0].value, "Siemens");
+	CU_ASSERT_EQUAL(a->attrs[0].source, OTS_APP_MODBUS);
+	ots_inventory_fini(&inv);
+	ots_oui_free(&oui);
+}
+
 static const struct ots_test inv_tests[] = {
+	{ "oui_vendor", test_oui_vendor },
 	{ "key_and_attrs", test_key_and_attrs },
 	{ "router_rule", test_router_rule },
 	{ "roles_protocols_and_emit", test_roles_protocols_and_emit },
