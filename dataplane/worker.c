@@ -22,6 +22,7 @@
 
 #include "dataplane/handoff.h"
 #include "dataplane/rss.h"
+#include "protocols/discovery.h"
 
 #define OTS_X_NAME(name, help) #name,
 const char *const ots_drop_names[OTS_DROP_MAX] = { OTS_DROPS(OTS_X_NAME) };
@@ -102,6 +103,121 @@ static void observe(struct app_ctx *c, int server, uint8_t role, uint8_t role_co
 		a->nattrs = 1;
 	}
 	hand_off(w, &b.rec);
+}
+
+/* ---- discovery (ARP, LLDP, CDP, DHCP): observations about the sender, deduplicated per worker ---- */
+
+struct disc_obs {
+	struct ots_worker *w;
+	union ots_record_buf b;
+	uint16_t source;
+};
+
+static void disc_fact(void *ud, int kind, int confidence, const char *v)
+{
+	struct disc_obs *o = ud;
+	struct ots_rec_asset *a = &o->b.rec.u.asset;
+	if (a->nattrs == OTS_ASSET_MAX_ATTRS)
+		return;
+	struct ots_attr *at = &a->attrs[a->nattrs++];
+	at->kind = (uint8_t)kind;
+	at->confidence = (uint8_t)confidence;
+	at->source = o->source;
+	at->time_ns = o->w->now_ns;
+	snprintf(at->value, sizeof(at->value), "%s", v);
+	/* the summary's identities list */
+	struct ots_worker *w = o->w;
+	struct ots_identity_fact f;
+	memset(&f, 0, sizeof(f));
+	f.proto = o->source;
+	f.kind = (uint8_t)kind;
+	f.confidence = (uint8_t)confidence;
+	f.family = a->key.ip.family;
+	memcpy(f.ip, a->key.ip.ip, 16);
+	f.has_mac = a->key.has_mac;
+	memcpy(f.mac, a->key.mac, 6);
+	snprintf(f.value, sizeof(f.value), "%s", v);
+	for (uint32_t i = 0; i < w->nids; i++)
+		if (!memcmp(&w->ids[i], &f, sizeof(f)))
+			return;
+	if (w->nids < OTS_MAX_IDENTITIES)
+		w->ids[w->nids++] = f;
+}
+
+static uint64_t mix64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* one observation per distinct (source, device, content): ARP storms and periodic LLDP stay off the ring */
+static void disc_observe(struct ots_worker *w, const struct ots_disc *d, uint16_t source, const uint8_t *frame_src)
+{
+	if (!w->rec_ring)
+		return;
+	uint64_t h = mix64(0xcbf29ce484222325ull ^ source, d, sizeof(*d));
+	uint64_t *slot = &w->disc_seen[h & (OTS_DISC_CACHE - 1)];
+	if (*slot == h)
+		return;
+	*slot = h;
+	struct disc_obs o;
+	o.w = w;
+	o.source = source;
+	memset(&o.b, 0, ots_record_len(OTS_REC_asset));
+	o.b.rec.type = OTS_REC_asset;
+	o.b.rec.worker = w->id;
+	struct ots_rec_asset *a = &o.b.rec.u.asset;
+	if (d->has_mac || frame_src) {
+		memcpy(a->key.mac, d->has_mac ? d->mac : frame_src, 6);
+		a->key.has_mac = 1;
+	}
+	if (d->has_ip) {
+		a->key.ip.family = d->ip_family;
+		memcpy(a->key.ip.ip, d->ip, 16);
+	}
+	if (d->capabilities & (OTS_DISC_CAP_BRIDGE | OTS_DISC_CAP_ROUTER) && !(d->capabilities & OTS_DISC_CAP_STATION)) {
+		a->role = OTS_ROLE_NETWORK;
+		a->role_confidence = 60;
+	}
+	a->first_ns = a->last_ns = w->now_ns;
+	if (source != OTS_APP_ARP)
+		a->protocols_used = 1ull << source;
+	ots_disc_identities(d, disc_fact, &o);
+	w->st.discovery[source == OTS_APP_ARP ? 0 : source == OTS_APP_LLDP ? 1 : source == OTS_APP_CDP ? 2 : 3]++;
+	hand_off(w, &o.b.rec);
+}
+
+static const uint8_t cdp_snap[8] = { 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00 };
+
+/* a frame without an IP flow: ARP, LLDP or CDP tell who is on the segment */
+static void l2_discovery(struct ots_worker *w, const uint8_t *frame, uint32_t caplen, const struct ots_pkt *p)
+{
+	struct ots_disc d;
+	if (w->linktype != OTS_LINK_ETHERNET || !p->l3 || caplen < 14)
+		return;
+	size_t off = (size_t)(p->l3 - frame), len = caplen - off;
+	int r;
+	uint16_t src;
+	if (p->l3_type == OTS_L3_ARP) {
+		r = ots_arp_parse(p->l3, len, &d);
+		src = OTS_APP_ARP;
+	} else if (p->ethertype == 0x88cc) {
+		r = ots_lldp_parse(p->l3, len, &d);
+		src = OTS_APP_LLDP;
+	} else if (p->ethertype == 0 && len > 8 && !memcmp(p->l3, cdp_snap, 8)) {
+		r = ots_cdp_parse(p->l3 + 8, len - 8, &d);
+		src = OTS_APP_CDP;
+	} else {
+		return;
+	}
+	if (r < 0) {
+		w->st.proto_events[src][0]++;
+		w->st.parse_errors[src]++;
+		return;
+	}
+	disc_observe(w, &d, src, src == OTS_APP_ARP ? NULL : frame + 6);
 }
 
 /* role a server / client of this protocol most likely has */
@@ -484,6 +600,13 @@ static void app_layer(struct ots_worker *w, uint32_t pos, int dir, const struct 
 			}
 		}
 	} else if (pkt->payload_len) {
+		if (unlikely(f->app == OTS_APP_DHCP)) {
+			struct ots_disc d;
+			if (ots_dhcp_parse(pkt->payload, pkt->payload_len, &d) == 0)
+				disc_observe(w, &d, OTS_APP_DHCP, NULL);
+			else
+				w->st.parse_errors[OTS_APP_DHCP]++;
+		}
 		app_deliver(&c, pkt->payload, pkt->payload_len, 0);
 	}
 }
@@ -526,6 +649,8 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 			m++;
 		} else {
 			w->st.no_flow++;
+			if (p->l3_type == OTS_L3_ARP || p->l3_type == OTS_L3_OTHER)
+				l2_discovery(w, fr[i].data, fr[i].caplen, p);
 		}
 	}
 	if (!m)

@@ -32,6 +32,7 @@ struct rte_mbuf;
 #define OTS_MAX_BURST 256
 #define OTS_MAX_PROTO_EVENTS 32
 #define OTS_MAX_IDENTITIES 2048
+#define OTS_DISC_CACHE 4096 /* recently observed discovery facts, direct-mapped */
 #define OTS_MAX_RXQ 16
 
 #define OTS_DROPS(X) X(sw_ring_full, "hand-off ring to another worker was full")
@@ -63,6 +64,7 @@ struct ots_worker_stats {
 	uint64_t parse_errors[OTS_APP_MAX];    /* sum of the above per protocol */
 	uint64_t app_rejected[OTS_APP_MAX];    /* flows a parser said were not its protocol */
 	uint64_t app_state_exhausted;          /* flows not parsed: protocols.state_pool was empty */
+	uint64_t discovery[4];                 /* new discovery facts: ARP, LLDP, CDP, DHCP */
 	uint64_t records[OTS_REC_MAX];         /* records handed to the exporter, by type */
 	uint64_t records_dropped[OTS_REC_MAX]; /* hand-off ring full, by type */
 	uint64_t loops, idle_loops;
@@ -121,6 +123,7 @@ struct ots_worker {
 	struct ots_pducount pdus;        /* (protocol, src, dst, unit, code, kind) counters */
 	struct ots_identity_fact *ids;   /* distinct identity facts seen */
 	uint32_t nids;
+	uint64_t disc_seen[OTS_DISC_CACHE];
 
 	struct rte_ring *rec_ring;       /* records to the exporter (NULL: records off) */
 	int export_blocking;             /* main's final flush: wait for ring space instead of dropping */

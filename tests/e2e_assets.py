@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import Checks  # noqa: E402
+from e2e_common import Checks, find_pcaps  # noqa: E402
 
 # capture -> {asset id: {field: expected}}; values from the .tshark.txt oracles (identity sections, hosts)
 EXPECT = {
@@ -33,6 +33,21 @@ EXPECT = {
     "ITI-ICS-Security-Tools/BACnet__bacnet_test.pcap": {
         "mac:001907243cca": {"role": "ASSET_ROLE_IOT_DEVICE", "vendor": "JCI", "model": "MS-NAE4510-2",
                              "firmware": "5.1.0.4400", "protocolsServed": ["bacnet"]},
+    },
+    # discovery: LLDP / CDP / DHCP / ARP describe the sender
+    "zeek/lldp.pcap": {
+        "mac:00222d81db10": {"role": "ASSET_ROLE_NETWORK_DEVICE", "deviceType": "switch", "ip": "192.168.2.10",
+                             "description": "SMCGS8P-Smart - SMCGS8P-Smart v3.20"},
+    },
+    "zeek/cdp-v1.pcap": {
+        "mac:00e01ed5d515": {"role": "ASSET_ROLE_NETWORK_DEVICE", "model": "cisco 1601", "firmware": "11.2(12)P",
+                             "deviceType": "router", "ip": "192.168.10.1"},
+    },
+    "zeek/dhcp__dhcp.pcap": {
+        "mac:90b11c994929": {"hostname": "btest.is.cool", "vendor": "Dell Inc.", "ip": "192.168.211.194"},
+    },
+    "zeek/arp-who-has.pcap": {
+        "mac:7831c1c63fc2": {"vendor": "Apple, Inc.", "ip": "10.0.0.2"},
     },
     "nDPI/ethernetIP.pcap": {
         "mac:0000bcd160da": {"role": "ASSET_ROLE_PLC", "vendor": "Rockwell Automation", "protocolsServed": ["enip"]},
@@ -54,8 +69,10 @@ def field(a, k):
 
 
 def main():
-    binary, pcaps = sys.argv[1], sys.argv[2]
+    binary, pcaps = sys.argv[1], find_pcaps(sys.argv[2])
     c = Checks("e2e_assets")
+    if not c.check("shared capture corpus found (../shared/pcaps or $OTS_PCAPS)", pcaps is not None):
+        c.finish()
     for cap, want in EXPECT.items():
         path = os.path.join(pcaps, cap)
         if not c.check(f"{cap}: capture present", os.path.exists(path), path):

@@ -44,3 +44,14 @@ def run_sensor(binary, args, timeout=120):
 def accounting_ok(s):
     return s["received"] == s["processed"] + s["dropped"] and s["dropped"] == sum(
         v for k, v in s["drops"].items() if not k.startswith("port_"))
+
+
+def find_pcaps(given=None):
+    """The shared capture corpus: the given dir, $OTS_PCAPS, ../shared/pcaps beside the repository (as CI has
+    it), or /work/shared/pcaps; the first that exists (None if none does)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for d in (given, os.environ.get("OTS_PCAPS"), os.path.join(here, "..", "..", "shared", "pcaps"),
+              "/work/shared/pcaps"):
+        if d and os.path.isdir(d):
+            return d
+    return None

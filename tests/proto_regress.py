@@ -38,7 +38,7 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import run_sensor  # noqa: E402
+from e2e_common import find_pcaps, run_sensor  # noqa: E402
 
 PLUGINS = {}
 
@@ -852,9 +852,11 @@ def main():
     ap.add_argument("--regen", action="store_true", help="rewrite the .full.txt tables with tshark, then check")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the otsense summary rows per capture")
     a = ap.parse_args()
-    if not os.path.isdir(a.pcaps):
-        print(f"proto_regress: no capture directory {a.pcaps}: skipped")
+    found = find_pcaps(a.pcaps)
+    if not found:
+        print(f"proto_regress: no capture directory ({a.pcaps}, $OTS_PCAPS, ../shared/pcaps): skipped")
         sys.exit(77)
+    a.pcaps = found
     failed_any = False
     ran = 0
     for name in sorted(a.proto or PLUGINS):
