@@ -61,7 +61,8 @@ unsigned ots_eal_memory_needed(const struct ots_config *cfg)
 	/* mbuf: data room + headroom + struct + mempool header; flows: hot + cold + rte_hash key slot and buckets */
 	uint64_t mbuf = (uint64_t)cfg->mbufs * (cfg->mbuf_data_size + 128 + 128 + 64);
 	uint64_t per_flow = sizeof(struct ots_flow) + sizeof(struct ots_flow_cold) + 64 + 32;
-	uint64_t flows = (uint64_t)cfg->workers * cfg->flow_capacity * per_flow;
+	uint64_t slots = (uint64_t)cfg->flow_capacity + cfg->flow_capacity / 8; /* flow.c: 1/8 headroom */
+	uint64_t flows = (uint64_t)cfg->workers * slots * per_flow;
 	uint64_t rings = (uint64_t)cfg->workers * cfg->workers * cfg->ring_size * 8;
 	uint64_t mb = (mbuf + flows + rings) / (1024 * 1024) + 256;
 	return (unsigned)(mb > 1u << 20 ? 1u << 20 : mb);
@@ -110,6 +111,14 @@ static int lcore_args(const struct ots_config *cfg, struct ots_eal_args *a, char
 	return lcore_map(cfg, a);
 }
 
+static unsigned log2_ring(unsigned n)
+{
+	unsigned l = 0;
+	while (l < 14 && (2u << l) <= n)
+		l++;
+	return l;
+}
+
 static int port_args(const struct ots_config *cfg, struct ots_eal_args *a, char *err, size_t errlen)
 {
 	unsigned q = cfg->rx_queues ? cfg->rx_queues : cfg->workers;
@@ -125,7 +134,8 @@ static int port_args(const struct ots_config *cfg, struct ots_eal_args *a, char 
 		return add(a, "--vdev=net_af_packet0,iface=%s,qpairs=%u,framecnt=%u", cfg->port_name, q,
 			   cfg->rx_descriptors);
 	case OTS_PORT_MEMIF:
-		return add(a, "--vdev=net_memif0,role=client,id=0,socket=%s", cfg->port_name);
+		return add(a, "--vdev=net_memif0,role=client,id=0,socket=%s,rsize=%u", cfg->port_name,
+			   log2_ring(cfg->rx_descriptors));
 	case OTS_PORT_PCI:
 		return add(a, "-a%s", cfg->port_name);
 	default:

@@ -206,10 +206,15 @@ static unsigned drain(struct ots_exporter *e, unsigned budget)
 	return done;
 }
 
+/* the inventory scan is O(capacity): at most every 100 ms, or everything at stop */
 static void emit_assets(struct ots_exporter *e, int all)
 {
-	ots_inventory_emit(&e->inv, mono_ns(), all ? 0 : (uint64_t)e->cfg->asset_interval * 1000000000ull,
-			   emit_asset, e);
+	static __thread uint64_t last;
+	uint64_t now = mono_ns();
+	if (!all && (now - last < 100000000ull || !e->inv.count))
+		return;
+	last = now;
+	ots_inventory_emit(&e->inv, now, all ? 0 : (uint64_t)e->cfg->asset_interval * 1000000000ull, emit_asset, e);
 }
 
 static void poll_sinks(struct ots_exporter *e)

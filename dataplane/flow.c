@@ -49,9 +49,12 @@ int ots_flow_table_init(struct ots_flow_table *ft, const char *name, uint32_t ca
 	memset(ft, 0, sizeof(*ft));
 	if (capacity < 8)
 		return -EINVAL;
+	/* 1/8 more hash slots than flows: a full table (make_room keeps it at capacity) then never runs the cuckoo
+	 * displacement search on every insert; and touch everything now so no page fault waits for a packet */
+	uint32_t slots = capacity + capacity / 8;
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = capacity,
+		.entries = slots,
 		.key_len = sizeof(struct ots_flow_key),
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = 0,
@@ -61,12 +64,15 @@ int ots_flow_table_init(struct ots_flow_table *ft, const char *name, uint32_t ca
 	ft->h = rte_hash_create(&hp);
 	if (!ft->h)
 		return rte_errno ? -rte_errno : -ENOMEM;
-	ft->flows = rte_zmalloc_socket("ots_flows", (size_t)capacity * sizeof(struct ots_flow), 64, socket);
-	ft->cold = rte_zmalloc_socket("ots_flow_cold", (size_t)capacity * sizeof(struct ots_flow_cold), 64, socket);
+	ft->flows = rte_zmalloc_socket("ots_flows", (size_t)slots * sizeof(struct ots_flow), 64, socket);
+	ft->cold = rte_zmalloc_socket("ots_flow_cold", (size_t)slots * sizeof(struct ots_flow_cold), 64, socket);
 	if (!ft->flows || !ft->cold) {
 		ots_flow_table_fini(ft);
 		return -ENOMEM;
 	}
+	rte_hash_reset(ft->h);
+	memset(ft->flows, 0, (size_t)slots * sizeof(struct ots_flow));
+	memset(ft->cold, 0, (size_t)slots * sizeof(struct ots_flow_cold));
 	ft->capacity = capacity;
 	for (int c = 0; c < OTS_FC_MAX; c++) {
 		ft->head[c] = ft->tail[c] = OTS_FLOW_NONE;

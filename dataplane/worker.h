@@ -102,6 +102,7 @@ struct ots_worker {
 	uint64_t ts_flag;
 	uint64_t ts_mult;                /* dynfield units -> ns (net_pcap stores microseconds) */
 	uint64_t tsc_hz;
+	uint64_t ns_per_tsc_q32;         /* 10^9 * 2^32 / tsc_hz */
 
 	struct ots_rxq rxq[OTS_MAX_RXQ];
 	unsigned nrxq;
