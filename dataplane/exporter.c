@@ -228,16 +228,13 @@ static void *exporter_main(void *arg)
 {
 	struct ots_exporter *e = arg;
 	uint64_t interval = (uint64_t)e->cfg->health_interval * 1000000000ull;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t next_health = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + interval;
+	uint64_t next_health = mono_ns() + interval;
 	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
 		unsigned n = drain(e, DRAIN_BATCH);
 		emit_assets(e, 0);
 		poll_sinks(e);
 		if (interval) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			uint64_t now = mono_ns();
 			if (now >= next_health) {
 				emit_health(e);
 				next_health = now + interval;

@@ -1,11 +1,11 @@
 /* dataplane/stats.c - totals, summary and periodic stats (see stats.h). */
 #include "dataplane/stats.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/encode.h"
 #include "export/jsonw.h"
 
 static const char *const l3_names[OTS_L3_MAX] = { "none", "arp", "ipv4", "ipv6", "other" };
@@ -156,12 +156,9 @@ static const char *const attr_names[OTS_ATTR_MAX] = { "name", "vendor", "model",
 
 static void fmt_ip(uint8_t family, const uint8_t *ip, char *buf, size_t n)
 {
-	if (family == 4)
-		inet_ntop(AF_INET, ip, buf, (socklen_t)n);
-	else if (family == 6)
-		inet_ntop(AF_INET6, ip, buf, (socklen_t)n);
-	else
-		snprintf(buf, n, "%s", "");
+	struct ots_addr a = { .family = family };
+	memcpy(a.ip, ip, 16);
+	ots_fmt_ip(&a, buf, n);
 }
 
 /* PDUs merged over the workers, identities, protocol events */

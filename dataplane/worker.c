@@ -113,6 +113,28 @@ struct disc_obs {
 	uint16_t source;
 };
 
+/* the summary's identities list: record a fact once per worker; returns 1 when it is new */
+static int remember_fact(struct ots_worker *w, uint16_t proto, int kind, int confidence,
+			 const struct ots_asset_key *k, const char *v, size_t len)
+{
+	struct ots_identity_fact f;
+	memset(&f, 0, sizeof(f));
+	f.proto = proto;
+	f.kind = (uint8_t)kind;
+	f.confidence = (uint8_t)confidence;
+	f.family = k->ip.family;
+	memcpy(f.ip, k->ip.ip, 16);
+	f.has_mac = k->has_mac;
+	memcpy(f.mac, k->mac, 6);
+	memcpy(f.value, v, len < sizeof(f.value) ? len : sizeof(f.value) - 1);
+	for (uint32_t i = 0; i < w->nids; i++) /* identity exchanges are rare: a scan is fine */
+		if (!memcmp(&w->ids[i], &f, sizeof(f)))
+			return 0;
+	if (w->nids < OTS_MAX_IDENTITIES)
+		w->ids[w->nids++] = f;
+	return 1;
+}
+
 static void disc_fact(void *ud, int kind, int confidence, const char *v)
 {
 	struct disc_obs *o = ud;
@@ -125,23 +147,7 @@ static void disc_fact(void *ud, int kind, int confidence, const char *v)
 	at->source = o->source;
 	at->time_ns = o->w->now_ns;
 	snprintf(at->value, sizeof(at->value), "%s", v);
-	/* the summary's identities list */
-	struct ots_worker *w = o->w;
-	struct ots_identity_fact f;
-	memset(&f, 0, sizeof(f));
-	f.proto = o->source;
-	f.kind = (uint8_t)kind;
-	f.confidence = (uint8_t)confidence;
-	f.family = a->key.ip.family;
-	memcpy(f.ip, a->key.ip.ip, 16);
-	f.has_mac = a->key.has_mac;
-	memcpy(f.mac, a->key.mac, 6);
-	snprintf(f.value, sizeof(f.value), "%s", v);
-	for (uint32_t i = 0; i < w->nids; i++)
-		if (!memcmp(&w->ids[i], &f, sizeof(f)))
-			return;
-	if (w->nids < OTS_MAX_IDENTITIES)
-		w->ids[w->nids++] = f;
+	remember_fact(o->w, o->source, kind, confidence, &a->key, v, strlen(v));
 }
 
 /* one observation per distinct (source, device, content): ARP storms and periodic LLDP stay off the ring */
@@ -285,37 +291,28 @@ static void cb_identity(void *ud, int endpoint, int kind, int confidence, const 
 {
 	struct app_ctx *c = ud;
 	struct ots_worker *w = c->w;
-	struct ots_identity_fact f;
+	struct ots_asset_key k;
 	uint8_t fam = 0;
 	const uint32_t *ip = endpoint_ip(c, endpoint == OTS_EP_SERVER, &fam);
 	const uint8_t *mac = endpoint_mac(c, endpoint == OTS_EP_SERVER);
-	memset(&f, 0, sizeof(f));
-	f.proto = c->app;
-	f.kind = (uint8_t)kind;
-	f.confidence = (uint8_t)confidence;
+	memset(&k, 0, sizeof(k));
 	if (ip) {
-		f.family = fam;
-		memcpy(f.ip, ip, 16);
+		k.ip.family = fam;
+		memcpy(k.ip.ip, ip, 16);
 	}
 	if (mac) {
-		memcpy(f.mac, mac, 6);
-		f.has_mac = 1;
+		memcpy(k.mac, mac, 6);
+		k.has_mac = 1;
 	}
-	if (len >= sizeof(f.value))
-		len = sizeof(f.value) - 1;
-	memcpy(f.value, value, len);
-	for (uint32_t i = 0; i < w->nids; i++) /* identity exchanges are rare: a scan is fine */
-		if (!memcmp(&w->ids[i], &f, sizeof(f)))
-			return;
-	if (w->nids < OTS_MAX_IDENTITIES)
-		w->ids[w->nids++] = f;
+	if (!remember_fact(w, c->app, kind, confidence, &k, value, len))
+		return;
 	struct ots_attr at;
 	memset(&at, 0, sizeof(at));
 	at.kind = (uint8_t)kind;
 	at.confidence = (uint8_t)confidence;
 	at.source = c->app;
 	at.time_ns = w->now_ns;
-	memcpy(at.value, f.value, sizeof(at.value));
+	memcpy(at.value, value, len < sizeof(at.value) ? len : sizeof(at.value) - 1);
 	observe(c, endpoint == OTS_EP_SERVER, OTS_ROLE_UNKNOWN, 0, 0, 0, &at);
 }
 

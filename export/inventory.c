@@ -1,9 +1,9 @@
 /* export/inventory.c - asset inventory (see inventory.h). Open addressing over a fixed table by asset id. */
 #include "export/inventory.h"
+#include "export/encode.h"
 
 #include "protocols/registry.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,13 +56,10 @@ static void fmt_mac_id(const uint8_t *m, char *buf, size_t n)
 
 static int fmt_ip_id(const struct ots_addr *a, char *buf, size_t n)
 {
-	char t[INET6_ADDRSTRLEN] = "";
-	if (a->family == 4)
-		inet_ntop(AF_INET, a->ip, t, sizeof(t));
-	else if (a->family == 6)
-		inet_ntop(AF_INET6, a->ip, t, sizeof(t));
-	else
+	char t[64];
+	if (a->family != 4 && a->family != 6)
 		return -1;
+	ots_fmt_ip(a, t, sizeof(t));
 	return snprintf(buf, n, "ip:%s", t);
 }
 
