@@ -172,6 +172,23 @@ static const struct key keys[] = {
 	{ "export.spool.fsync_interval_ms", KT_UINT, U32(spool_fsync_ms), "1000", 1, 60000, NULL, "ms",
 	  "fsync period for export.spool.fsync: interval." },
 
+	{ "detect.rule_files", KT_STRING, STR(rule_files), "auto", 0, 1023, NULL, NULL,
+	  "Comma-separated signature files (Suricata rule subset, config/rules/README.md); \"auto\" = the shipped "
+	  "OT ruleset; \"\" = no signatures. --rules FILE adds more." },
+	{ "detect.cache_dir", KT_STRING, STR(rule_cache_dir), "/var/cache/otsense", 0, OTS_PATH_MAX - 1, NULL, NULL,
+	  "Where compiled Hyperscan databases are cached, keyed by ruleset hash; \"\" = no cache." },
+	{ "detect.alert_window", KT_UINT, U32(alert_window), "60", 0, 86400, NULL, "seconds, 0 = every occurrence",
+	  "Repeats of the same alert (same rule or OT operation, same asset pair) within this window are aggregated "
+	  "into one record with a count." },
+	{ "detect.alert_capacity", KT_UINT, U32(alert_capacity), "4096", 64, 1048576, NULL, "alerts per worker",
+	  "Distinct alerts with an open aggregation window per worker." },
+	{ "detect.threshold_capacity", KT_UINT, U32(threshold_capacity), "4096", 64, 1048576, NULL,
+	  "trackers per worker", "threshold / detection_filter trackers per worker." },
+	{ "detect.stream_pool", KT_UINT, U32(stream_pool), "16384", 0, 4194304, NULL, "flows per worker",
+	  "TCP flows per worker whose last segment bytes are kept so a pattern split across segments matches." },
+	{ "detect.ot_engine", KT_BOOL, BOOL(ot_engine), "true", 0, 0, NULL, NULL,
+	  "Raise alerts for dangerous OT operations decoded by the parsers (PLC stop, program download, ...)." },
+
 	{ "stats.interval", KT_UINT, U32(stats_interval), "10", 0, 86400, NULL, "seconds, 0 = off",
 	  "Seconds between periodic statistics lines; 0 = off." },
 
@@ -182,6 +199,57 @@ static const struct key keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Free-form maps: "PREFIX.NAME: VALUE" pairs kept as they are (export.kafka.properties.* go to librdkafka,
+ * which validates them when the sink starts; detect.vars.* are rule variables, checked when rules load).
+ * Setting a name twice replaces its value. */
+struct map_section {
+	const char *prefix;       /* with the trailing dot */
+	const char *what;         /* for messages */
+	size_t arr, count;        /* offsets of the pair array and of its uint32_t count */
+	size_t stride, name_len, value_len;
+	uint32_t max;
+};
+
+#define MAP(pfx, what, arr_f, count_f, max)                                                                    \
+	{ pfx, what, offsetof(struct ots_config, arr_f), FIELD(count_f, uint32_t),                             \
+	  sizeof(((struct ots_config *)0)->arr_f[0]), sizeof(((struct ots_config *)0)->arr_f[0].name),           \
+	  sizeof(((struct ots_config *)0)->arr_f[0].value), max }
+
+static const struct map_section maps[] = {
+	MAP("export.kafka.properties.", "Kafka client properties", kafka_props, kafka_nprops, OTS_MAX_KAFKA_PROPS),
+	MAP("detect.vars.", "rule variables", rule_vars, nrule_vars, OTS_MAX_RULE_VARS),
+};
+
+#define NMAPS (sizeof(maps) / sizeof(maps[0]))
+
+/* built-in rule variables (config/rules/README.md); detect.vars.NAME overrides one */
+static const char *const default_vars[][2] = {
+	{ "HOME_NET", "[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7]" },
+	{ "EXTERNAL_NET", "!$HOME_NET" },
+	{ "OT_NET", "$HOME_NET" },
+	{ "ENG_STATIONS", "$HOME_NET" },
+	{ "HTTP_PORTS", "[80,8080,8000,8008,8443,443]" },
+	{ "MODBUS_PORTS", "502" },
+	{ "DNP3_PORTS", "20000" },
+	{ "S7_PORTS", "102" },
+	{ "ENIP_PORTS", "[44818,2222]" },
+	{ "IEC104_PORTS", "2404" },
+	{ "BACNET_PORTS", "47808" },
+};
+
+static int set_map_entry(struct ots_config *c, const struct map_section *m, const char *name, const char *value,
+			 const char *pre, const char *sep, char *err, size_t errlen);
+
+static const struct map_section *find_map(const char *key)
+{
+	for (size_t i = 0; i < NMAPS; i++)
+		if (!strncmp(key, maps[i].prefix, strlen(maps[i].prefix)))
+			return &maps[i];
+	return NULL;
+}
+
+
 
 static const char *const port_kind_names[] = { [OTS_PORT_NONE] = "none", [OTS_PORT_PCAP] = "pcap",
 					       [OTS_PORT_IFACE] = "iface", [OTS_PORT_PCI] = "pci",
@@ -207,6 +275,32 @@ static void __attribute__((format(printf, 3, 4))) seterr(char *err, size_t errle
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+static int set_map_entry(struct ots_config *c, const struct map_section *m, const char *name, const char *value,
+			 const char *pre, const char *sep, char *err, size_t errlen)
+{
+	uint32_t i, *count = (uint32_t *)((char *)c + m->count);
+	char *arr = (char *)c + m->arr;
+	size_t nl = strlen(name), vl = strlen(value);
+
+	if (nl == 0 || nl >= m->name_len || vl >= m->value_len) {
+		seterr(err, errlen, "%s%skey '%s%s': name must be 1..%zu and value at most %zu characters", pre, sep,
+		       m->prefix, name, m->name_len - 1, m->value_len - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < *count; i++)
+		if (!strcmp(arr + i * m->stride, name))
+			break;
+	if (i == m->max) {
+		seterr(err, errlen, "%s%skey '%s%s': at most %u %s", pre, sep, m->prefix, name, m->max, m->what);
+		return -E2BIG;
+	}
+	memcpy(arr + i * m->stride, name, nl + 1);
+	memcpy(arr + i * m->stride + m->name_len, value, vl + 1);
+	if (i == *count)
+		(*count)++;
+	return 0;
 }
 
 /* Copy s for display in a one-line message: control characters escaped, long values cut with "...". */
@@ -245,8 +339,9 @@ static bool is_section(const char *name)
 
 	if (!n)
 		return false;
-	if (!strcmp(name, "export.kafka.properties")) /* free-form librdkafka properties under it */
-		return true;
+	for (size_t i = 0; i < NMAPS; i++) /* free-form maps */
+		if (!strncmp(maps[i].prefix, name, n) && maps[i].prefix[n] == '.')
+			return true;
 	for (size_t i = 0; i < NKEYS; i++)
 		if (!strncmp(keys[i].name, name, n) && keys[i].name[n] == '.')
 			return true;
@@ -556,6 +651,9 @@ void ots_config_defaults(struct ots_config *c)
 	for (size_t i = 0; i < NKEYS; i++)
 		/* A default that fails its own setter is a table bug; the unit tests catch it. */
 		(void)setters[keys[i].type](&keys[i], c, keys[i].def, why, sizeof(why));
+	for (size_t i = 0; i < sizeof(default_vars) / sizeof(default_vars[0]); i++)
+		(void)set_map_entry(c, find_map("detect.vars."), default_vars[i][0], default_vars[i][1], "", "", why,
+				    sizeof(why));
 }
 
 /* ---- unknown keys: closest known name ------------------------------------------------------------------- */
@@ -659,37 +757,6 @@ static const char *first_key_in(const char *section)
 	return "";
 }
 
-/* export.kafka.properties.NAME: VALUE goes to librdkafka as is (TLS/SASL and tuning); librdkafka itself
- * validates names and values when the sink starts. Setting a name twice replaces its value. */
-#define KAFKA_PROPS_PREFIX "export.kafka.properties."
-
-static int set_kafka_prop(struct ots_config *c, const char *name, const char *value, const char *pre,
-			  const char *sep, char *err, size_t errlen)
-{
-	uint32_t i;
-	size_t nl = strlen(name), vl = strlen(value);
-
-	if (nl == 0 || nl >= sizeof(c->kafka_props[0].name) || vl >= sizeof(c->kafka_props[0].value)) {
-		seterr(err, errlen, "%s%skey '%s%s': name must be 1..%zu and value at most %zu characters", pre, sep,
-		       KAFKA_PROPS_PREFIX, name, sizeof(c->kafka_props[0].name) - 1,
-		       sizeof(c->kafka_props[0].value) - 1);
-		return -EINVAL;
-	}
-	for (i = 0; i < c->kafka_nprops; i++)
-		if (!strcmp(c->kafka_props[i].name, name))
-			break;
-	if (i == OTS_MAX_KAFKA_PROPS) {
-		seterr(err, errlen, "%s%skey '%s%s': at most %d Kafka client properties", pre, sep, KAFKA_PROPS_PREFIX,
-		       name, OTS_MAX_KAFKA_PROPS);
-		return -E2BIG;
-	}
-	memcpy(c->kafka_props[i].name, name, nl + 1);
-	memcpy(c->kafka_props[i].value, value, vl + 1);
-	if (i == c->kafka_nprops)
-		c->kafka_nprops++;
-	return 0;
-}
-
 int ots_config_set(struct ots_config *c, const char *key, const char *value, const char *where, char *err,
 		   size_t errlen)
 {
@@ -702,8 +769,9 @@ int ots_config_set(struct ots_config *c, const char *key, const char *value, con
 		seterr(err, errlen, "%s%sinternal error: missing key or value", pre, sep);
 		return -EINVAL;
 	}
-	if (!strncmp(key, KAFKA_PROPS_PREFIX, strlen(KAFKA_PROPS_PREFIX)))
-		return set_kafka_prop(c, key + strlen(KAFKA_PROPS_PREFIX), value, pre, sep, err, errlen);
+	const struct map_section *m = find_map(key);
+	if (m)
+		return set_map_entry(c, m, key + strlen(m->prefix), value, pre, sep, err, errlen);
 	k = find_key(key);
 	if (!k) {
 		if (is_section(key)) {
@@ -1251,12 +1319,17 @@ void ots_config_dump(const struct ots_config *c, FILE *out)
 		fputc('\n', out);
 		prev = k->name;
 	}
-	if (c->kafka_nprops)
-		fputc('\n', out);
-	for (uint32_t i = 0; i < c->kafka_nprops; i++) {
-		fprintf(out, "%s%s: ", KAFKA_PROPS_PREFIX, c->kafka_props[i].name);
-		put_quoted(out, c->kafka_props[i].value);
-		fputc('\n', out);
+	for (size_t j = 0; j < NMAPS; j++) {
+		const struct map_section *m = &maps[j];
+		uint32_t count = *(const uint32_t *)((const char *)c + m->count);
+		const char *arr = (const char *)c + m->arr;
+		if (count)
+			fputc('\n', out);
+		for (uint32_t i = 0; i < count; i++) {
+			fprintf(out, "%s%s: ", m->prefix, arr + i * m->stride);
+			put_quoted(out, arr + i * m->stride + m->name_len);
+			fputc('\n', out);
+		}
 	}
 }
 

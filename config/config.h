@@ -23,6 +23,7 @@
 #define OTS_PATH_MAX 512
 #define OTS_MAX_WORKERS 64
 #define OTS_MAX_KAFKA_PROPS 32
+#define OTS_MAX_RULE_VARS 32
 
 enum ots_port_kind {
 	OTS_PORT_NONE = 0, /* no port configured (error at start unless CLI gives one) */
@@ -115,6 +116,25 @@ struct ots_config {
 	int spool_fsync;                  /* export.spool.fsync: never|interval|always, default interval */
 	uint32_t spool_fsync_ms;          /* export.spool.fsync_interval_ms: 1..60000, default 1000 */
 
+	/* detect.* */
+	char rule_files[1024];            /* detect.rule_files: comma-separated rule files, "auto" = the shipped ruleset
+	                                     (config/rules/otsense-ot.rules), "" = no signatures; default auto */
+	char rule_cache_dir[OTS_PATH_MAX];/* detect.cache_dir: compiled Hyperscan databases, "" = no cache,
+	                                     default /var/cache/otsense */
+	uint32_t alert_window;            /* detect.alert_window: s an alert is aggregated before it is raised again,
+	                                     0..86400, 0 = every occurrence, default 60 */
+	uint32_t alert_capacity;          /* detect.alert_capacity: distinct alerts in open windows per worker,
+	                                     64..1048576, default 4096 */
+	uint32_t threshold_capacity;      /* detect.threshold_capacity: threshold/detection_filter trackers per
+	                                     worker, 64..1048576, default 4096 */
+	uint32_t stream_pool;             /* detect.stream_pool: TCP flows per worker whose segment tail is kept so a
+	                                     pattern split across segments matches, 0..4194304, default 16384 */
+	bool ot_engine;                   /* detect.ot_engine: alerts from parsed OT operations, default true */
+	uint32_t nrule_vars;              /* detect.vars.NAME: VALUE rule variables ($HOME_NET ...) */
+	struct {
+		char name[48];
+		char value[512];
+	} rule_vars[OTS_MAX_RULE_VARS];
 	/* stats.* / log.* */
 	uint32_t stats_interval;     /* stats.interval: s between periodic stats lines, 0 = off, default 10 */
 	int log_level;               /* log.level: error|warn|info|debug, default info */

@@ -57,6 +57,8 @@ static int add_sink(struct ots_exporter *e, struct ots_sink *s, const char *name
 	return 0;
 }
 
+static void emit_alert(void *ud, const struct ots_rec_alert *a);
+
 int ots_exporter_init(struct ots_exporter *e, const struct ots_config *cfg, ots_health_fn health, void *ud,
 		      char *err, size_t errlen)
 {
@@ -68,6 +70,12 @@ int ots_exporter_init(struct ots_exporter *e, const struct ots_config *cfg, ots_
 	if (ots_inventory_init(&e->inv, cfg->max_assets) < 0) {
 		snprintf(err, errlen, "exporter: cannot allocate an inventory of %u assets; lower export.max_assets",
 			 cfg->max_assets);
+		return -ENOMEM;
+	}
+	if (ots_alert_agg_init(&e->agg, cfg->alert_capacity * 4, cfg->alert_window, OTS_AGG_TOTAL, emit_alert, e) < 0) {
+		ots_inventory_fini(&e->inv);
+		snprintf(err, errlen, "exporter: cannot allocate %u alert aggregation windows; lower detect.alert_capacity",
+			 cfg->alert_capacity * 4);
 		return -ENOMEM;
 	}
 	if (cfg->oui_file[0]) {
@@ -190,6 +198,11 @@ static void emit_asset(void *ud, const struct ots_rec_asset *a)
 	emit(ud, OTS_REC_asset, a);
 }
 
+static void emit_alert(void *ud, const struct ots_rec_alert *a)
+{
+	emit(ud, OTS_REC_alert, a);
+}
+
 static unsigned drain(struct ots_exporter *e, unsigned budget)
 {
 	union ots_record_buf buf;
@@ -199,7 +212,13 @@ static unsigned drain(struct ots_exporter *e, unsigned budget)
 			if (buf.rec.type == OTS_REC_asset) { /* an observation: merged, emitted when it changes */
 				ots_inventory_observe(&e->inv, &buf.rec.u.asset);
 				e->st.observations++;
+			} else if (buf.rec.type == OTS_REC_alert) { /* merged across workers, emitted once per window */
+				if (buf.rec.u.alert.time_ns > e->clock_ns)
+					e->clock_ns = buf.rec.u.alert.time_ns;
+				ots_alert_agg_offer(&e->agg, &buf.rec.u.alert);
 			} else if (buf.rec.type < OTS_REC_MAX && buf.rec.type != OTS_REC_health) {
+				if (buf.rec.type == OTS_REC_flow && buf.rec.u.flow.end_ns > e->clock_ns)
+					e->clock_ns = buf.rec.u.flow.end_ns;
 				emit(e, (int)buf.rec.type, &buf.rec.u);
 			}
 		}
@@ -231,6 +250,7 @@ static void *exporter_main(void *arg)
 	uint64_t next_health = mono_ns() + interval;
 	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
 		unsigned n = drain(e, DRAIN_BATCH);
+		ots_alert_agg_tick(&e->agg, e->clock_ns, 256);
 		emit_assets(e, 0);
 		poll_sinks(e);
 		if (interval) {
@@ -267,6 +287,7 @@ void ots_exporter_stop(struct ots_exporter *e, int timeout_ms)
 	}
 	while (drain(e, DRAIN_BATCH)) /* records put after the thread's last look */
 		;
+	ots_alert_agg_flush(&e->agg);
 	emit_assets(e, 1);
 	if (e->cfg->health_interval)
 		emit_health(e);
@@ -283,6 +304,7 @@ void ots_exporter_fini(struct ots_exporter *e)
 		e->sinks[i]->ops->close(e->sinks[i]);
 	e->nsinks = 0;
 	ots_inventory_fini(&e->inv);
+	ots_alert_agg_fini(&e->agg);
 	ots_oui_free(&e->oui);
 	free(e->pb);
 	free(e->json);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "detect/alertagg.h"
 #include "export/inventory.h"
 #include "export/record.h"
 #include "export/sink.h"
@@ -52,6 +53,8 @@ struct ots_exporter {
 	struct ots_exporter_stats st;  /* written by the exporter thread only */
 	struct ots_inventory inv;       /* assets, merged from the workers' observations */
 	struct ots_oui oui;             /* MAC vendors */
+	struct ots_alert_agg agg;       /* alerts merged across workers (TOTAL mode, detect.alert_window) */
+	uint64_t clock_ns;              /* latest packet time seen in a record: closes aggregation windows */
 	uint8_t *pb;                    /* encode buffers */
 	char *json;
 };

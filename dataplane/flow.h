@@ -71,6 +71,7 @@ struct ots_flow_cold {
 	uint32_t cflags;
 	uint64_t gap_bytes;         /* bytes reassembly skipped, both directions */
 	uint32_t app_state;         /* parser state slot + 1, 0 = none */
+	uint32_t det_state;         /* detection stream-context slot + 1, 0 = none */
 	uint8_t app_flags;          /* OTS_AF_* */
 	uint8_t mac[2][6];          /* Ethernet address of each key side (Ethernet ports) */
 };

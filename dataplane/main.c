@@ -26,6 +26,7 @@
 
 #include "config/config.h"
 #include "config/log.h"
+#include "detect/detect_config.h"
 #include "dataplane/eal.h"
 #include "dataplane/exporter.h"
 #include "dataplane/handoff.h"
@@ -39,6 +40,7 @@
 #define EXIT_BAD_INPUT 2
 #define EXIT_RUNTIME 1
 #define MAX_SETS 64
+#define MAX_RULE_ARGS 16
 
 static volatile sig_atomic_t got_signal;
 
@@ -65,6 +67,9 @@ struct opts {
 	int quiet;
 	const char *sets[MAX_SETS];
 	int nsets;
+	const char *rules[MAX_RULE_ARGS];
+	unsigned nrules;
+	int check_rules;
 };
 
 static void usage(FILE *out)
@@ -73,7 +78,8 @@ static void usage(FILE *out)
 		"usage: otsense [-c FILE] [--pcap FILE | --iface NAME | --memif SOCKET | --pci ADDR] [--workers N]\n"
 		"               [--json FILE|-] [--kafka HOST:PORT[,...]] [--protobuf FILE]\n"
 		"               [--summary-json FILE] [--set KEY=VALUE]... [--pcap-loop] [--duration SEC]\n"
-		"               [--idle-exit SEC] [--quiet]\n"
+		"               [--idle-exit SEC] [--quiet] [--rules FILE]...\n"
+		"       otsense [-c FILE] [--rules FILE]... --check-rules\n"
 		"       otsense --check-config FILE\n"
 		"       otsense --help-config\n"
 		"\n"
@@ -97,6 +103,9 @@ static void usage(FILE *out)
 		"      --duration SEC       stop after SEC seconds\n"
 		"      --idle-exit SEC      stop when no packet arrived for SEC seconds (after the first one)\n"
 		"  -q, --quiet              no summary on stdout\n"
+		"      --rules FILE         load this signature file too (repeatable; besides detect.rule_files)\n"
+		"      --check-rules        load and compile the signatures, report what was skipped and why, exit 0\n"
+		"                           (all loaded), 1 (some rules skipped) or 2 (a file unreadable / compile error)\n"
 		"      --check-config FILE  load and validate FILE, print the effective config, exit 0 or 2\n"
 		"      --help-config        list every config key with its default, range and meaning\n"
 		"  -h, --help               this text\n"
@@ -115,7 +124,7 @@ static int parse_double(const char *s, double *v)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_PCAP = 256, O_IFACE, O_MEMIF, O_PCI, O_WORKERS, O_SUMMARY, O_SET, O_LOOP, O_DURATION, O_IDLE,
-	       O_CHECK, O_HELPCFG, O_JSON, O_KAFKA, O_PROTOBUF };
+	       O_CHECK, O_HELPCFG, O_JSON, O_KAFKA, O_PROTOBUF, O_RULES, O_CHECK_RULES };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' }, { "pcap", required_argument, NULL, O_PCAP },
 		{ "iface", required_argument, NULL, O_IFACE }, { "memif", required_argument, NULL, O_MEMIF },
@@ -125,8 +134,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "idle-exit", required_argument, NULL, O_IDLE }, { "quiet", no_argument, NULL, 'q' },
 		{ "check-config", required_argument, NULL, O_CHECK }, { "help-config", no_argument, NULL, O_HELPCFG },
 		{ "json", required_argument, NULL, O_JSON }, { "kafka", required_argument, NULL, O_KAFKA },
-		{ "protobuf", required_argument, NULL, O_PROTOBUF },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "protobuf", required_argument, NULL, O_PROTOBUF }, { "rules", required_argument, NULL, O_RULES },
+		{ "check-rules", no_argument, NULL, O_CHECK_RULES }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 	memset(o, 0, sizeof(*o));
@@ -146,6 +155,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_LOOP: o->pcap_loop = 1; break;
 		case 'q': o->quiet = 1; break;
 		case O_CHECK: o->check_config = optarg; break;
+		case O_CHECK_RULES: o->check_rules = 1; break;
+		case O_RULES:
+			if (o->nrules == MAX_RULE_ARGS) {
+				fprintf(stderr, "otsense: --rules: at most %d files\n", MAX_RULE_ARGS);
+				return -1;
+			}
+			o->rules[o->nrules++] = optarg;
+			break;
 		case O_HELPCFG: ots_config_describe(stdout); exit(0);
 		case 'h': usage(stdout); exit(0);
 		case O_WORKERS: {
@@ -484,6 +501,48 @@ static void run_loop(struct sensor *s, const struct opts *o, const struct ots_pc
 	free(prev);
 }
 
+static struct ots_detect *g_detect; /* freed at exit, whichever way main returns */
+
+static void free_detect(void)
+{
+	ots_detect_free(g_detect);
+	g_detect = NULL;
+}
+
+static void rule_diag(void *ud, const char *line)
+{
+	unsigned *n = ud;
+	(*n)++;
+	if (*n <= 50)
+		OTS_WARN("rules: %s", line);
+	else if (*n == 51)
+		OTS_WARN("rules: more skipped rules; otsense --check-rules lists them all");
+}
+
+static void rule_diag_all(void *ud, const char *line)
+{
+	(*(unsigned *)ud)++;
+	fprintf(stderr, "otsense: %s\n", line);
+}
+
+static void detect_report(const struct ots_detect *d, FILE *out)
+{
+	const struct ots_ruleset *rs = &d->rs;
+	const struct ots_sigdb_report *r = &d->rep;
+	fprintf(out, "otsense: rules: %u loaded from %u file%s (%u rule lines); skipped: %u syntax/value error%s, "
+		"%u unsupported keyword%s\n", rs->n, rs->files, rs->files == 1 ? "" : "s", rs->lines,
+		rs->skipped_syntax, rs->skipped_syntax == 1 ? "" : "s", rs->skipped_unsupported,
+		rs->skipped_unsupported == 1 ? "" : "s");
+	if (d->db)
+		fprintf(out, "otsense: compiled: %u groups, %u fast patterns, %u rules without a fast pattern, %u rules "
+			"on parsed PDUs; Hyperscan %.1f ms (%s%s%s), %.1f KiB\n", r->groups, r->patterns, r->rules_no_fp,
+			r->rules_pdu, r->compile_ms, r->cache_hit ? "loaded from cache " : "compiled",
+			!r->cache_hit && r->cache_path[0] ? ", cached in " : "", r->cache_path, r->db_bytes / 1024.0);
+	if (r->warning[0])
+		fprintf(out, "otsense: warning: %s\n", r->warning);
+	fprintf(out, "otsense: OT engine: %s; alert window %u s\n", d->ot_engine ? "on" : "off", d->alert_window_s);
+}
+
 int main(int argc, char **argv)
 {
 	char err[1024] = "";
@@ -508,6 +567,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "otsense: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
+	if (o.check_rules) {
+		unsigned skipped = 0;
+		struct ots_detect *d = NULL;
+		if (apply_overrides(&s.cfg, &o, err, sizeof(err)) < 0 ||
+		    ots_detect_from_config(&s.cfg, o.rules, o.nrules, &d, rule_diag_all, &skipped, err, sizeof(err)) < 0) {
+			fprintf(stderr, "otsense: %s\n", err);
+			return EXIT_BAD_INPUT;
+		}
+		detect_report(d, stdout);
+		ots_detect_free(d);
+		return skipped ? 1 : 0;
+	}
 	if (apply_overrides(&s.cfg, &o, err, sizeof(err)) < 0 || ots_config_validate(&s.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "otsense: %s\n", err);
 		return EXIT_BAD_INPUT;
@@ -517,6 +588,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "otsense: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
+	unsigned skipped = 0;
+	struct ots_detect *detect = NULL;
+	if (ots_detect_from_config(&s.cfg, o.rules, o.nrules, &detect, rule_diag, &skipped, err, sizeof(err)) < 0) {
+		fprintf(stderr, "otsense: %s\n", err);
+		return EXIT_BAD_INPUT;
+	}
+	s.run.detect = detect;
+	g_detect = detect;
+	atexit(free_detect);
+	if (detect->rs.n || detect->rs.skipped_syntax || detect->rs.skipped_unsupported)
+		OTS_INFO("rules: %u loaded (%u skipped), %u fast patterns in %u groups, Hyperscan %.1f ms%s", detect->rs.n,
+			 detect->rs.skipped_syntax + detect->rs.skipped_unsupported, detect->rep.patterns,
+			 detect->rep.groups, detect->rep.compile_ms, detect->rep.cache_hit ? " (cache)" : "");
+	if (detect->rep.warning[0])
+		OTS_WARN("rules: %s", detect->rep.warning);
 	s.linktype = s.cfg.port_kind == OTS_PORT_PCAP ? pi.linktype : OTS_LINK_ETHERNET;
 	if (s.cfg.port_kind == OTS_PORT_PCAP && !s.cfg.pcap_loop && pi.packets == 0) {
 		fprintf(stderr, "otsense: pcap '%s' holds no packets; nothing to do\n", s.cfg.port_name);

@@ -55,6 +55,9 @@ void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *ws, unsi
 			t->app_rejected[a] += s->app_rejected[a];
 		}
 		t->app_state_exhausted += s->app_state_exhausted;
+#define OTS_X_SUM(name, help) t->det.name += w->det.st.name;
+		OTS_DETECT_STATS(OTS_X_SUM)
+#undef OTS_X_SUM
 		const struct ots_flow_stats *f = &w->ft.st;
 		t->flows.created += f->created;
 		for (int k = 0; k < 3; k++)
@@ -133,6 +136,12 @@ void ots_totals_print(const struct ots_totals *t, const char *what, FILE *out)
 			fprintf(out, " (%s %llu)", ots_drop_names[d], (unsigned long long)t->drops[d]);
 	fprintf(out, "; port imissed %llu, ierrors %llu, no mbuf %llu\n", (unsigned long long)t->port.imissed,
 		(unsigned long long)t->port.ierrors, (unsigned long long)t->port.nombuf);
+	fprintf(out, "  detection: %llu payloads scanned (%llu bytes), %llu rule matches (%llu held by thresholds), "
+		"%llu OT operations, %llu alerts raised, %llu aggregated into open windows\n",
+		(unsigned long long)t->det.scans, (unsigned long long)t->det.scan_bytes,
+		(unsigned long long)t->det.sig_matches, (unsigned long long)t->det.thresholded,
+		(unsigned long long)t->det.ot_events, (unsigned long long)t->det.alerts,
+		(unsigned long long)t->det.aggregated);
 	if (!t->have_export)
 		return;
 	fprintf(out, "  records:");
@@ -315,6 +324,14 @@ int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const cha
 	jw_u64(&w, "protocol_state_exhausted", t->app_state_exhausted);
 	if (ws)
 		app_json(&w, ws, nw);
+	jw_obj_open(&w, "detection");
+	const struct ots_detect *d = nw && ws ? ws[0]->det.d : NULL;
+	jw_u64(&w, "rules_loaded", d ? d->rs.n : 0);
+	jw_u64(&w, "rules_skipped", d ? d->rs.skipped_syntax + d->rs.skipped_unsupported : 0);
+#define OTS_X_JSON(name, help) jw_u64(&w, #name, t->det.name);
+	OTS_DETECT_STATS(OTS_X_JSON)
+#undef OTS_X_JSON
+	jw_obj_close(&w);
 	jw_obj_open(&w, "decode_events");
 	for (int e = 0; e < OTS_DEV_MAX; e++)
 		jw_u64(&w, ots_decode_event_names[e], t->events[e]);

@@ -49,6 +49,7 @@ struct ots_totals {
 	uint64_t app_rejected[OTS_APP_MAX];
 	uint64_t app_state_exhausted;
 	struct ots_reasm_stats reasm;
+	struct ots_detect_stats det;
 	unsigned nworkers;
 	struct ots_worker_totals w[OTS_MAX_WORKERS];
 	int have_export;

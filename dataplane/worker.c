@@ -44,6 +44,8 @@ struct app_ctx {
 	uint32_t pos;
 	uint8_t dir;
 	uint16_t app;
+	const uint8_t *data; /* the bytes being parsed (PDU rules look there) */
+	uint32_t len;
 };
 
 static void hand_off(struct ots_worker *w, const struct ots_record *r);
@@ -265,6 +267,117 @@ static void flow_roles(struct app_ctx *c, const struct ots_pdu *p)
 	}
 }
 
+/* ---- detection (detect/detect.h): the flow as detection sees it, stream context, alert hand-off ---- */
+
+static uint8_t l4_of(uint8_t proto)
+{
+	return proto == 6 ? OTS_RL4_TCP : proto == 17 ? OTS_RL4_UDP : proto == 1 || proto == 58 ? OTS_RL4_ICMP
+											  : OTS_RL4_IP;
+}
+
+static void det_flow(const struct ots_worker *w, uint32_t pos, struct ots_det_flow *f)
+{
+	const struct ots_flow_key *k;
+	memset(f, 0, sizeof(*f));
+	if (ots_flow_get_key(&w->ft, pos, &k) < 0)
+		return;
+	const struct ots_flow *fl = &w->ft.flows[pos];
+	const struct ots_flow_cold *cd = &w->ft.cold[pos];
+	int cs = fl->client_side;
+	f->family = k->family;
+	f->ip_proto = k->proto;
+	f->l4 = l4_of(k->proto);
+	f->app = fl->app;
+	f->established = fl->tcp_state != OTS_TCP_NONE ? fl->tcp_state >= OTS_TCP_EST : fl->pkts[0] && fl->pkts[1];
+	memcpy(f->cip, k->addr[cs], 16);
+	memcpy(f->sip, k->addr[!cs], 16);
+	f->cport = k->port[cs];
+	f->sport = k->port[!cs];
+	f->vlan[0] = k->vlan[0];
+	f->vlan[1] = k->vlan[1];
+	if (cd->cflags & OTS_FC_MAC) {
+		memcpy(f->cmac, cd->mac[cs], 6);
+		memcpy(f->smac, cd->mac[!cs], 6);
+		f->has_mac = 1;
+	}
+}
+
+static void det_emit(void *ud, const struct ots_rec_alert *a)
+{
+	struct ots_worker *w = ud;
+	if (!w->rec_ring)
+		return;
+	union ots_record_buf b;
+	b.rec.type = OTS_REC_alert;
+	b.rec.worker = w->id;
+	b.rec.u.alert = *a;
+	hand_off(w, &b.rec);
+}
+
+static struct ots_det_tail *det_tail(struct ots_worker *w, struct ots_flow_cold *cd)
+{
+	if (!cd->det_state) {
+		if (!w->det_nfree)
+			return NULL;
+		uint32_t slot = w->det_free[--w->det_nfree];
+		struct ots_det_tail *t = (struct ots_det_tail *)(w->det_tails + (size_t)slot * sizeof(*t));
+		t->len[0] = t->len[1] = 0;
+		cd->det_state = slot + 1;
+	}
+	return (struct ots_det_tail *)(w->det_tails + (size_t)(cd->det_state - 1) * sizeof(struct ots_det_tail));
+}
+
+static void det_tail_release(struct ots_worker *w, struct ots_flow_cold *cd)
+{
+	if (cd->det_state) {
+		w->det_free[w->det_nfree++] = cd->det_state - 1;
+		cd->det_state = 0;
+	}
+}
+
+/* signatures on one payload: a datagram, or an in-order TCP chunk scanned after the tail of the previous one */
+static void detect_payload(struct app_ctx *c, const uint8_t *data, uint32_t len)
+{
+	struct ots_worker *w = c->w;
+	const struct ots_flow *fl = &w->ft.flows[c->pos];
+	uint8_t l4 = fl->tcp_state != OTS_TCP_NONE ? OTS_RL4_TCP : fl->fclass == OTS_FC_UDP ? OTS_RL4_UDP : 0xff;
+	if (l4 != 0xff && !ots_detect_wants(&w->det, l4, fl->app))
+		return;
+	struct ots_det_flow f;
+	det_flow(w, c->pos, &f);
+	if (l4 == 0xff && !ots_detect_wants(&w->det, f.l4, f.app))
+		return;
+	int to_server = c->dir == OTS_DIR_TO_SERVER;
+	if (l4 != OTS_RL4_TCP || !w->det_overlap) {
+		ots_detect_payload(&w->det, &f, to_server, data, len, 0, w->now_ns);
+		return;
+	}
+	struct ots_det_tail *t = det_tail(w, &w->ft.cold[c->pos]);
+	if (!t) {
+		w->det.st.stream_no_state++;
+		ots_detect_payload(&w->det, &f, to_server, data, len, 0, w->now_ns);
+		return;
+	}
+	uint32_t tl = t->len[c->dir], keep = w->det_overlap;
+	if (tl && len <= SCRATCH_BYTES) {
+		memcpy(w->det_buf, t->b[c->dir], tl);
+		memcpy(w->det_buf + tl, data, len);
+		ots_detect_payload(&w->det, &f, to_server, w->det_buf, tl + len, tl, w->now_ns);
+	} else {
+		ots_detect_payload(&w->det, &f, to_server, data, len, 0, w->now_ns);
+	}
+	/* keep the last `keep` bytes of (tail + data) for the next chunk */
+	if (len >= keep) {
+		memcpy(t->b[c->dir], data + len - keep, keep);
+		t->len[c->dir] = (uint8_t)keep;
+	} else {
+		uint32_t from_tail = tl + len > keep ? keep - len : tl;
+		memmove(t->b[c->dir], t->b[c->dir] + tl - from_tail, from_tail);
+		memcpy(t->b[c->dir] + from_tail, data, len);
+		t->len[c->dir] = (uint8_t)(from_tail + len);
+	}
+}
+
 static void cb_pdu(void *ud, const struct ots_pdu *p)
 {
 	struct app_ctx *c = ud;
@@ -285,6 +398,11 @@ static void cb_pdu(void *ud, const struct ots_pdu *p)
 	ots_pducount_add(&c->w->pdus, &k, 1);
 	c->w->st.pdus[p->proto]++;
 	flow_roles(c, p);
+	if (c->w->det.d) {
+		struct ots_det_flow f;
+		det_flow(c->w, c->pos, &f);
+		ots_detect_pdu(&c->w->det, &f, p, c->data, c->data ? c->len : 0, c->w->now_ns);
+	}
 }
 
 static void cb_identity(void *ud, int endpoint, int kind, int confidence, const char *value, size_t len)
@@ -341,10 +459,18 @@ static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t fl
 	struct app_ctx *c = ud;
 	struct ots_worker *w = c->w;
 	struct ots_flow_cold *cd = &w->ft.cold[c->pos];
-	if (!(flags & OTS_REASM_F_GAP))
+	if (!(flags & OTS_REASM_F_GAP)) {
 		w->st.app_bytes[c->app] += len;
-	else
+		if (w->det.d && len)
+			detect_payload(c, data, len);
+	} else {
 		cd->gap_bytes += len;
+		if (cd->det_state) /* bytes lost: the carried context no longer precedes what comes next */
+			((struct ots_det_tail *)(w->det_tails + (size_t)(cd->det_state - 1) *
+						 sizeof(struct ots_det_tail)))->len[c->dir] = 0;
+	}
+	c->data = data;
+	c->len = len;
 	const struct ots_parser *ps = ots_protocols[c->app].parser;
 	if (!ps || (cd->app_flags & (OTS_AF_DEAD | OTS_AF_NOSTATE)))
 		return;
@@ -464,6 +590,7 @@ static void on_flow_end(void *ud, struct ots_flow_table *ft, uint32_t pos, int w
 	if (w->rec_ring && w->cfg->export_flows)
 		emit_flow(w, ft, pos, why);
 	app_state_release(w, &ft->cold[pos]);
+	det_tail_release(w, &ft->cold[pos]);
 }
 
 int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *cfg, struct ots_run *run, int socket,
@@ -517,6 +644,28 @@ int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *
 	for (uint32_t i = 0; i < w->app_nslots; i++)
 		w->app_free[i] = w->app_nslots - 1 - i;
 	w->app_nfree = w->app_nslots;
+	if (run && run->detect) {
+		r = ots_detect_worker_init(&w->det, run->detect, det_emit, w);
+		uint32_t ov = ots_detect_overlap(run->detect);
+		w->det_overlap = ov > OTS_DET_TAIL_MAX ? OTS_DET_TAIL_MAX : ov;
+		if (r == 0 && w->det_overlap && cfg->stream_pool) {
+			w->det_nslots = cfg->stream_pool;
+			w->det_tails = malloc((size_t)w->det_nslots * sizeof(struct ots_det_tail));
+			w->det_free = malloc((size_t)w->det_nslots * sizeof(uint32_t));
+			w->det_buf = malloc(SCRATCH_BYTES + OTS_DET_TAIL_MAX);
+			if (!w->det_tails || !w->det_free || !w->det_buf)
+				r = -ENOMEM;
+			for (uint32_t i = 0; r == 0 && i < w->det_nslots; i++)
+				w->det_free[i] = w->det_nslots - 1 - i;
+			w->det_nfree = w->det_nslots;
+		}
+		if (r < 0) {
+			snprintf(err, errlen, "worker %u: cannot allocate detection state (%s); lower detect.stream_pool, "
+				 "detect.alert_capacity or detect.threshold_capacity", id, strerror(-r));
+			ots_worker_fini(w);
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -529,6 +678,14 @@ void ots_worker_fini(struct ots_worker *w)
 	free(w->app_free);
 	free(w->ids);
 	ots_pducount_fini(&w->pdus);
+	if (w->det.d)
+		ots_detect_worker_fini(&w->det);
+	free(w->det_tails);
+	free(w->det_free);
+	free(w->det_buf);
+	w->det_tails = w->det_buf = NULL;
+	w->det_free = NULL;
+	w->det.d = NULL;
 	w->scratch = NULL;
 	w->app_states = NULL;
 	w->app_free = NULL;
@@ -816,6 +973,8 @@ int ots_worker_main(void *arg)
 				w->now_ns = tsc_now_ns(w);
 		}
 		ots_flow_expire(&w->ft, w->now_ns, batch);
+		if (w->det.d)
+			ots_detect_tick(&w->det, w->now_ns);
 		w->st.loops++;
 	}
 	__atomic_store_n(&w->run->rx_done[w->id], 1, __ATOMIC_RELEASE);
@@ -835,4 +994,6 @@ int ots_worker_main(void *arg)
 void ots_worker_flush(struct ots_worker *w)
 {
 	ots_flow_flush_all(&w->ft);
+	if (w->det.d)
+		ots_detect_flush(&w->det);
 }

@@ -19,6 +19,7 @@
 #include <rte_common.h>
 
 #include "config/config.h"
+#include "detect/detect.h"
 #include "dataplane/decode.h"
 #include "dataplane/flow.h"
 #include "dataplane/reasm.h"
@@ -34,6 +35,13 @@ struct rte_mbuf;
 #define OTS_MAX_IDENTITIES 2048
 #define OTS_DISC_CACHE 4096 /* recently observed discovery facts, direct-mapped */
 #define OTS_MAX_RXQ 16
+#define OTS_DET_TAIL_MAX 255 /* stream context kept per direction (sigdb overlap is capped to it) */
+
+/* the last bytes of each direction of a TCP flow, so a pattern split across segments matches */
+struct ots_det_tail {
+	uint8_t len[2];
+	uint8_t b[2][OTS_DET_TAIL_MAX];
+};
 
 #define OTS_DROPS(X) X(sw_ring_full, "hand-off ring to another worker was full")
 
@@ -83,6 +91,7 @@ struct ots_identity_fact {
 };
 
 struct ots_run {
+	const struct ots_detect *detect;        /* signatures + OT engine, read-only (NULL = detection off) */
 	volatile int stop;                      /* set by main */
 	volatile int rx_done[OTS_MAX_WORKERS];  /* worker i stopped producing */
 	unsigned nworkers;
@@ -128,6 +137,12 @@ struct ots_worker {
 
 	struct rte_ring *rec_ring;       /* records to the exporter (NULL: records off) */
 	int export_blocking;             /* main's final flush: wait for ring space instead of dropping */
+
+	struct ots_detect_worker det;    /* detection state (det.d == NULL: off) */
+	uint8_t *det_tails;              /* stream-context pool: det_nslots slots of struct ots_det_tail */
+	uint32_t *det_free;
+	uint32_t det_nfree, det_nslots, det_overlap;
+	uint8_t *det_buf;                /* carried context + payload, for one scan */
 
 	struct ots_worker_stats st;
 	uint8_t *scratch;                /* linearisation buffer for multi-segment mbufs */

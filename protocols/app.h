@@ -60,7 +60,16 @@ struct ots_pdu {
 	uint32_t quantity; /* count of registers/points/objects, when there is one */
 	uint32_t flags;    /* OTS_PDUF_* */
 	const char *name;  /* static name of code ("Read Holding Registers"), may be NULL */
+	/* detail for detection (rule keywords, OT engine); 0 / NULL when the protocol has none */
+	uint32_t sub;      /* sub-code: Modbus FC 8 sub-function or FC 90 UMAS function, S7comm PI service index
+	                      (OTS_S7_PI_*) or block type of an upload/download, CIP class of a CIP service,
+	                      BACnet reinitialize state, IEC-104 cause of transmission */
+	uint16_t iin;      /* DNP3 responses: internal indications (IIN1 << 8 | IIN2) */
+	uint16_t nobjs;    /* DNP3: object headers in objs */
+	const uint16_t *objs; /* DNP3: (group << 8 | variation) per object header, at most OTS_PDU_MAX_OBJS */
 };
+
+#define OTS_PDU_MAX_OBJS 16
 
 struct ots_app_ops {
 	void (*pdu)(void *ud, const struct ots_pdu *pdu);

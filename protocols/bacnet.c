@@ -556,6 +556,37 @@ bad:
 		ots_app_event(b->c, OTS_BACNET_EV_MALFORMED_SERVICE);
 }
 
+/* reinitializeDevice ([0] reinitializedStateOfDevice) / deviceCommunicationControl ([0] timeDuration?,
+ * [1] enable-disable): the enumerated value, or OTS_BACNET_SUB_NONE */
+static uint32_t control_state(uint8_t svc, const uint8_t *p, size_t n)
+{
+	uint8_t want = svc == 20 ? 0 : 1;
+	size_t off = 0;
+	struct btag t;
+	for (int i = 0; i < 2; i++) {
+		if (tag_next(p, n, &off, &t) < 0 || !t.ctx || t.open || t.close)
+			return OTS_BACNET_SUB_NONE;
+		if (t.num == want)
+			return t.len >= 1 && t.len <= 4 ? be_uint(p + t.val, t.len) : OTS_BACNET_SUB_NONE;
+		if (svc == 20 || t.num != 0)
+			return OTS_BACNET_SUB_NONE; /* only DCC's optional timeDuration may come first */
+	}
+	return OTS_BACNET_SUB_NONE;
+}
+
+static const char *const reinit_names[] = { "coldstart", "warmstart", "startbackup", "endbackup", "startrestore",
+					    "endrestore", "abortrestore", "activate-changes" };
+static const char *const dcc_names[] = { "enable", "disable", "disable-initiation" };
+
+const char *ots_bacnet_sub_name(unsigned code, uint32_t sub)
+{
+	if (code == 20)
+		return sub < NELEM(reinit_names) ? reinit_names[sub] : NULL;
+	if (code == 17)
+		return sub < NELEM(dcc_names) ? dcc_names[sub] : NULL;
+	return NULL;
+}
+
 static uint32_t confirmed_flags(uint8_t s)
 {
 	switch (s) {
@@ -598,10 +629,14 @@ static void apdu(struct bn *b, const uint8_t *p, size_t n)
 		b->pdu.code = svc;
 		b->pdu.flags |= confirmed_flags(svc);
 		b->pdu.name = svc < NELEM(confirmed_names) ? confirmed_names[svc] : NULL;
+		if (svc == 17 || svc == 20)
+			b->pdu.sub = OTS_BACNET_SUB_NONE;
 		if (!(p[0] & 0x08) || p[hl - 3] == 0) { /* unsegmented or the first segment */
 			if (first_is_ctx_objid(svc) ? first_objid(p + hl, n - hl, 1, &objid) == 0
 			    : (svc == 6 || svc == 7 || svc == 11) && first_objid(p + hl, n - hl, 0, &objid) == 0)
 				note_object(b, objid);
+			if (svc == 17 || svc == 20)
+				b->pdu.sub = control_state(svc, p + hl, n - hl);
 		}
 		break;
 	case 1: /* Unconfirmed-Request: type, service */
@@ -650,6 +685,8 @@ static void apdu(struct bn *b, const uint8_t *p, size_t n)
 		b->pdu.kind = OTS_PDU_RESPONSE;
 		b->pdu.code = svc;
 		b->pdu.name = svc < NELEM(confirmed_names) ? confirmed_names[svc] : NULL;
+		if (svc == 17 || svc == 20)
+			b->pdu.sub = OTS_BACNET_SUB_NONE;
 		break;
 	case 3: { /* Complex-ACK: type|flags, invoke id, [seq, window], service */
 		int seg = (p[0] & 0x08) != 0;
@@ -690,6 +727,8 @@ static void apdu(struct bn *b, const uint8_t *p, size_t n)
 		b->pdu.kind = OTS_PDU_EXCEPTION;
 		b->pdu.code = svc;
 		b->pdu.name = svc < NELEM(confirmed_names) ? confirmed_names[svc] : NULL;
+		if (svc == 17 || svc == 20)
+			b->pdu.sub = OTS_BACNET_SUB_NONE;
 		break;
 	case 6: /* Reject: type, invoke id, reason */
 	case 7: /* Abort: type|srv, invoke id, reason */

@@ -23,6 +23,11 @@
  *              identifier of readProperty(Multiple)/writeProperty(Multiple)/readRange/add/removeListElement
  *              requests and acks); 0 otherwise, and for the wildcard instance 4194303
  *    address = that first BACnetObjectIdentifier, raw (object type << 22 | instance); 0 when none
+ *    sub     = reinitializeDevice (20) requests: reinitializedStateOfDevice (0 coldstart, 1 warmstart,
+ *              2 startbackup, 3 endbackup, 4 startrestore, 5 endrestore, 6 abortrestore, 7 activate-changes);
+ *              deviceCommunicationControl (17) requests: enable-disable (0 enable, 1 disable, 2 disable-initiation);
+ *              OTS_BACNET_SUB_NONE when not decodable (a later segment, a broken tag) and for the acks/errors of
+ *              these two services (0 is a real value for them); 0 for every other PDU
  *    flags   = (requests) READ 12,13,14,26,6; WRITE 15,16,8,9, writeGroup; PROGRAM|WRITE 7 atomicWriteFile;
  *              CONTROL 17 deviceCommunicationControl, 20 reinitializeDevice, 27 lifeSafetyOperation;
  *              CONFIG 10 createObject, 11 deleteObject, time synchronization, BVLC table writes and foreign
@@ -56,7 +61,14 @@ enum ots_bacnet_event {
 	OTS_BACNET_EV_MAX
 };
 
+/* struct ots_pdu.sub of a reinitializeDevice / deviceCommunicationControl PDU whose state is not known */
+#define OTS_BACNET_SUB_NONE 0xffffffffu
+
 extern const struct ots_parser ots_parser_bacnet;
+
+/* name of a sub-code: the reinitialize state ("coldstart") of service 20, the enable-disable value ("disable") of
+ * service 17; NULL otherwise */
+const char *ots_bacnet_sub_name(unsigned code, uint32_t sub);
 
 /* vendor name for an ASHRAE vendor id, NULL when not in the table */
 const char *ots_bacnet_vendor_name(uint32_t id);

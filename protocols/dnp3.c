@@ -241,6 +241,8 @@ struct dnp3_tp {
 	uint32_t nleft;  /* objects left in the current header (per-object layouts) */
 	uint64_t skip;   /* object bytes still to skip */
 	uint32_t nhdr, first, xflags;
+	uint16_t nobjs;  /* headers recorded in objs (the first OTS_PDU_MAX_OBJS) */
+	uint16_t objs[OTS_PDU_MAX_OBJS]; /* group << 8 | variation per object header: struct ots_pdu.objs points here */
 	char attr[64];
 };
 
@@ -276,6 +278,7 @@ static void tp_reset(struct dnp3_tp *t)
 	t->skip = 0;
 	t->nleft = 0;
 	t->nhdr = t->first = t->xflags = 0;
+	t->nobjs = 0;
 	t->iin = 0;
 	t->fc = t->ac = 0;
 }
@@ -354,6 +357,8 @@ static void header_done(struct dnp3_tp *t)
 	t->nhdr++;
 	if (t->nhdr == 1)
 		t->first = (uint32_t)g << 8 | v;
+	if (t->nobjs < OTS_PDU_MAX_OBJS)
+		t->objs[t->nobjs++] = (uint16_t)(g << 8 | v);
 	if (t->fc == 2) {
 		if (g == 50 || g == 0)
 			t->xflags |= OTS_PDUF_CONFIG;
@@ -542,7 +547,11 @@ static void al_end(struct ots_app_ctx *c, struct dnp3_tp *t)
 		.address = t->first,
 		.quantity = t->nhdr,
 		.name = ots_dnp3_func_name(t->fc),
+		.nobjs = t->nobjs,
+		.objs = t->nobjs ? t->objs : NULL,
 	};
+	if (is_response(t->fc))
+		pdu.iin = t->iin;
 	if (!pdu.name)
 		ots_app_event(c, OTS_DNP3_EV_UNKNOWN_FUNCTION);
 	if (t->fc == 129)

@@ -29,13 +29,16 @@
  *                 UNSOLICITED for 130; an undefined function code is REQUEST (< 128) or OTHER (event)
  *      address  = group << 8 | variation of the first object header (0 when none)
  *      quantity = number of object headers walked
+ *      objs     = group << 8 | variation of each object header walked, the first OTS_PDU_MAX_OBJS of them (nobjs);
+ *                 the array lives in the parser's per-direction state: valid during the pdu() callback only
+ *      iin      = IIN1 << 8 | IIN2 of responses (129, 130, 131), 0 for requests
  *      flags    = READ (1, 28), WRITE (2..6), CONTROL (13..21), PROGRAM (25..27, 29, 30, write of group 70),
  *                 CONFIG (22, 24, 31, write of group 50 time or group 0 attributes), DIAG (23),
  *                 BROADCAST (destination 0xfffd..0xffff); responses carry no flags
  *    Link frames without application data (reset/test link, link status, ACK/NACK...) are reported with
  *    kind OTHER, code = 0x100 | (CTRL & 0x4f), i.e. 0x100 | PRM << 6 | link function: 0x149 request link status,
  *    0x140 reset link states, 0x142 test link states, 0x100 ACK, 0x101 NACK, 0x10b link status.
- *  - State: 928 bytes per flow (two framers with a 292-byte frame buffer each + the walker state); no fragment
+ *  - State: 992 bytes per flow (two framers with a 292-byte frame buffer each + the walker state); no fragment
  *    buffer, so the transport layer has no size cap to hit.
  */
 #ifndef OTS_DNP3_H

@@ -511,7 +511,7 @@ static void cip_request(struct ots_app_ctx *c, struct enip_state *s, const uint8
 	struct ots_pdu pdu = {
 		.proto = c->proto, .dir = c->dir, .kind = OTS_PDU_REQUEST, .code = OTS_ENIP_CIP_CODE(svc),
 		.unit = cls, .address = e.has_inst ? e.inst : 0, .flags = service_flags(svc, &e),
-		.name = service_name(svc, cls, e.symbolic),
+		.name = service_name(svc, cls, e.symbolic), .sub = e.has_attr ? e.attr : 0,
 	};
 	if (svc == 0x0a) {
 		pend_push(s, svc, &e);
@@ -549,7 +549,7 @@ static void cip_reply(struct ots_app_ctx *c, struct enip_state *s, const uint8_t
 	struct ots_pdu pdu = {
 		.proto = c->proto, .dir = c->dir, .kind = (gs == 0 || gs == 0x06) ? OTS_PDU_RESPONSE : OTS_PDU_EXCEPTION,
 		.code = OTS_ENIP_CIP_CODE(svc), .unit = q.cls, .flags = service_flags(svc, &e),
-		.name = service_name(svc, have ? q.cls : CLS_UNKNOWN, e.symbolic),
+		.name = service_name(svc, have ? q.cls : CLS_UNKNOWN, e.symbolic), .sub = attr,
 	};
 	if (4 + ext > n) {
 		ots_app_event(c, ENIP_EV_CIP_MALFORMED);

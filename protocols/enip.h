@@ -18,7 +18,9 @@
  *          kind = REQUEST / RESPONSE by the 0x80 bit, EXCEPTION when general status != 0 and != 0x06 (partial
  *          transfer); unit = class (request EPATH's first logical class segment; a reply takes the class of the
  *          oldest pending request of its service - replies come in request order - 0 when unknown), address =
- *          instance (requests); quantity = number of embedded services for 0x0a.
+ *          instance (requests); sub = attribute id (request EPATH's first logical attribute segment; a reply takes
+ *          it from its pending request when it is < 0x80; 0 when the path names none); quantity = number of
+ *          embedded services for 0x0a.
  *      flags: CONTROL Reset 0x05 / Start 0x06 / Stop 0x07 on any class; WRITE Set_Attribute_All 0x02,
  *          Set_Attribute_List 0x04, Set_Attribute_Single 0x10, and on a symbolic path or the Symbol class 0x6b
  *          Write Tag 0x4d, Read-Modify-Write Tag 0x4e, Write Tag Fragmented 0x53 (0x4e on class 6 is Forward

@@ -136,6 +136,22 @@ const char *ots_iec104_type_name(unsigned t)
 	return t < 256 ? iec_types[t].name : NULL;
 }
 
+/* causes of transmission (IEC 60870-5-101, 7.2.3), named as tshark names them */
+static const char *const cot_names[48] = {
+	[1] = "Per/Cyc", [2] = "Back", [3] = "Spont", [4] = "Init", [5] = "Req", [6] = "Act", [7] = "ActCon",
+	[8] = "Deact", [9] = "DeactCon", [10] = "ActTerm", [11] = "Retrem", [12] = "Retloc", [13] = "File",
+	[20] = "Inrogen", [21] = "Inro1", [22] = "Inro2", [23] = "Inro3", [24] = "Inro4", [25] = "Inro5",
+	[26] = "Inro6", [27] = "Inro7", [28] = "Inro8", [29] = "Inro9", [30] = "Inro10", [31] = "Inro11",
+	[32] = "Inro12", [33] = "Inro13", [34] = "Inro14", [35] = "Inro15", [36] = "Inro16", [37] = "Reqcogen",
+	[38] = "Reqco1", [39] = "Reqco2", [40] = "Reqco3", [41] = "Reqco4", [44] = "UkTypeId", [45] = "UkCauseTx",
+	[46] = "UkComAdrASDU", [47] = "UkIOA",
+};
+
+const char *ots_iec104_cot_name(unsigned cot)
+{
+	return cot < 48 ? cot_names[cot] : NULL;
+}
+
 /* ---- framing ---- */
 
 /* total APDU length from the first n >= 6 bytes, or -1 */
@@ -264,6 +280,7 @@ static void iec_asdu(struct ots_app_ctx *c, struct ots_pdu *pd, const uint8_t *a
 	pd->flags = ty->flags;
 	pd->unit = (uint32_t)a[4] | (uint32_t)a[5] << 8;
 	pd->quantity = n;
+	pd->sub = cot;
 	pd->kind = kind_of(cot, a[2] & 0x40, type);
 	if (pd->unit == 0xffff)
 		pd->flags |= OTS_PDUF_BROADCAST;

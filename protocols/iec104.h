@@ -14,6 +14,7 @@
  *    count x element size for every standard type.
  *  - One struct ots_pdu per APDU:
  *      I frame: code = type id, unit = common address, address = first IOA, quantity = object count,
+ *               sub = cause of transmission (the 6-bit cause, without the P/N and T bits),
  *               name = type mnemonic ("C_SC_NA_1"), kind from the cause of transmission:
  *                 REQUEST      6 act, 8 deact; 5 req(uested) when the type is a control-direction type
  *                 RESPONSE     7 actcon, 9 deactcon, 10 actterm, 20..36 interrogated (inrogen/inro1..16),
@@ -68,5 +69,6 @@ extern const struct ots_parser ots_parser_iec104;
 /* exposed for tests */
 int ots_iec104_probe(const uint8_t *p, size_t len, int dir);
 const char *ots_iec104_type_name(unsigned type_id); /* NULL when not a standard type */
+const char *ots_iec104_cot_name(unsigned cot);      /* "Act", "Spont"... (as tshark); NULL when not defined */
 
 #endif

@@ -94,6 +94,67 @@ const char *ots_modbus_function_name(unsigned fc)
 	return fc < 128 ? mb_fns[fc].name : NULL;
 }
 
+/* FC 8 sub-functions (Modbus Application Protocol v1.1b3, 6.8) */
+static const char *const mb_diag_names[21] = {
+	[0] = "Return Query Data",
+	[1] = "Restart Communications Option",
+	[2] = "Return Diagnostic Register",
+	[3] = "Change ASCII Input Delimiter",
+	[4] = "Force Listen Only Mode",
+	[10] = "Clear Counters and Diagnostic Register",
+	[11] = "Return Bus Message Count",
+	[12] = "Return Bus Communication Error Count",
+	[13] = "Return Bus Exception Error Count",
+	[14] = "Return Server Message Count",
+	[15] = "Return Server No Response Count",
+	[16] = "Return Server NAK Count",
+	[17] = "Return Server Busy Count",
+	[18] = "Return Bus Character Overrun Count",
+	[20] = "Clear Overrun Counter and Flag",
+};
+
+/* Schneider UMAS function codes (FC 90). UMAS says "upload" for engineering station -> PLC and "download" for
+ * PLC -> engineering station: the opposite of ATT&CK's Program Download / Program Upload. */
+static const char *const umas_names[0x74] = {
+	[0x01] = "INIT_COMM",
+	[0x02] = "READ_ID",
+	[0x03] = "READ_PROJECT_INFO",
+	[0x04] = "READ_PLC_INFO",
+	[0x06] = "READ_CARD_INFO",
+	[0x0a] = "REPEAT",
+	[0x10] = "TAKE_PLC_RESERVATION",
+	[0x11] = "RELEASE_PLC_RESERVATION",
+	[0x12] = "KEEP_ALIVE",
+	[0x20] = "READ_MEMORY_BLOCK",
+	[0x22] = "READ_VARIABLES",
+	[0x23] = "WRITE_VARIABLES",
+	[0x24] = "READ_COILS_REGISTERS",
+	[0x25] = "WRITE_COILS_REGISTERS",
+	[0x30] = "INITIALIZE_UPLOAD",
+	[0x31] = "UPLOAD_BLOCK",
+	[0x32] = "END_STRATEGY_UPLOAD",
+	[0x33] = "INITIALIZE_DOWNLOAD",
+	[0x34] = "DOWNLOAD_BLOCK",
+	[0x35] = "END_STRATEGY_DOWNLOAD",
+	[0x39] = "READ_ETH_MASTER_DATA",
+	[0x40] = "START_PLC",
+	[0x41] = "STOP_PLC",
+	[0x50] = "MONITOR_PLC",
+	[0x58] = "CHECK_PLC",
+	[0x70] = "READ_IO_OBJECT",
+	[0x71] = "WRITE_IO_OBJECT",
+	[0x73] = "GET_STATUS_MODULE",
+};
+
+const char *ots_modbus_sub_name(unsigned fc, unsigned sub)
+{
+	if (fc == 8)
+		return sub < sizeof(mb_diag_names) / sizeof(mb_diag_names[0]) ? mb_diag_names[sub] : NULL;
+	if (fc == 90)
+		return sub < sizeof(umas_names) / sizeof(umas_names[0]) ? umas_names[sub] : NULL;
+	return NULL;
+}
+
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -243,17 +304,25 @@ static uint32_t diag_flags(unsigned sub)
 	return sub == 1 || sub == 4 ? OTS_PDUF_DIAG | OTS_PDUF_CONTROL : OTS_PDUF_DIAG;
 }
 
+/* sub-code of a PDU (struct ots_pdu.sub) from its function and address: the FC 8 sub-function and the FC 90 UMAS
+ * function are both carried in address (requests: parsed; responses: from the matched request) */
+static uint32_t sub_of(unsigned fc, uint32_t address)
+{
+	return fc == 8 || fc == 90 ? address : 0;
+}
+
 /* Request: address / quantity per function
  *   1-4     start address, quantity of coils / inputs / registers
  *   5, 6    output address, quantity 1
  *   15, 16  start address, quantity of outputs / registers (byte count checked against it)
- *   8       address = sub-function, quantity 0
+ *   8       address = sub = sub-function, quantity 0
  *   20, 21  address = file number of the first sub-request, quantity = number of sub-requests
  *   22      reference address, quantity 1
  *   23      read start address, read quantity (the write part is checked, not reported)
  *   24      FIFO pointer address, quantity 0
  *   43      address = MEI type << 8 | object id (MEI 14) / 0, quantity 0
- *   90      address = UMAS function code, quantity 0
+ *   90      address = sub = UMAS function code ([90][session][UMAS function]...), quantity 0
+ * (sub is set by the caller from address for FC 8 and 90: see sub_of())
  */
 static void mb_request(struct mb_state *s, struct ots_app_ctx *c, struct ots_pdu *pd, uint16_t tid, uint8_t fc,
 		       const uint8_t *b, size_t bl)
@@ -579,6 +648,7 @@ static void mb_adu(struct mb_state *s, struct ots_app_ctx *c, const uint8_t *p, 
 		} else {
 			pd.kind = OTS_PDU_REQUEST;
 			mb_request(s, c, &pd, tid, fc, b, bl);
+			pd.sub = sub_of(f7, pd.address);
 		}
 		ots_app_pdu(c, &pd);
 		return;
@@ -606,6 +676,8 @@ static void mb_adu(struct mb_state *s, struct ots_app_ctx *c, const uint8_t *p, 
 		pd.kind = OTS_PDU_RESPONSE;
 		mb_response(c, &pd, matched ? &rq : NULL, fc, b, bl);
 	}
+	if (matched || f7 == 8) /* an unmatched FC 8 response echoes its sub-function */
+		pd.sub = sub_of(f7, pd.address);
 	ots_app_pdu(c, &pd);
 }
 

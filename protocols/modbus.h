@@ -13,6 +13,9 @@
  *    (from the request; a response takes them from the request it answers, matched by transaction id in a table
  *    of OTS_MODBUS_OUTSTANDING outstanding requests per flow, oldest evicted); flags OTS_PDUF_*; name = static
  *    function name. Per-function address/quantity meaning is documented at mb_request() in modbus.c.
+ *    sub = FC 8 sub-function or FC 90 (Schneider UMAS) function code (the byte after the session byte), for
+ *    requests and for the responses matched to them (an unmatched FC 8 response: the sub-function it echoes);
+ *    0 for every other function (FC 125/126 Modicon programming carry no documented sub-code).
  *  - FC 43 / MEI 14 Read Device Identification responses report identity facts about the server:
  *    VendorName -> VENDOR, ProductCode -> PRODUCT_CODE, MajorMinorRevision -> FIRMWARE, ModelName -> MODEL,
  *    ProductName -> MODEL when the response carries no ModelName (else DESCRIPTION), UserApplicationName -> NAME
@@ -60,5 +63,8 @@ extern const struct ots_parser ots_parser_modbus;
 /* exposed for tests */
 int ots_modbus_probe(const uint8_t *p, size_t len, int dir);
 const char *ots_modbus_function_name(unsigned fc); /* NULL when not a known function */
+/* name of a sub-code (struct ots_pdu.sub): FC 8 sub-function ("Force Listen Only Mode") or FC 90 UMAS function
+ * ("STOP_PLC"); NULL when unknown or fc has no sub-code */
+const char *ots_modbus_sub_name(unsigned fc, unsigned sub);
 
 #endif

@@ -254,15 +254,39 @@ static const struct {
 	const char *svc;
 	const char *name;
 	uint32_t flags;
-} pi_services[] = {
-	{ "_INSE", "PI-Service _INSE (activate block)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
-	{ "_DELE", "PI-Service _DELE (delete block)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
-	{ "P_PROGRAM", "PI-Service P_PROGRAM (start/stop program)", OTS_PDUF_CONTROL },
-	{ "_GARB", "PI-Service _GARB (compress memory)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
-	{ "_MODU", "PI-Service _MODU (copy RAM to ROM)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
-	{ "_N_LOGIN_", "PI-Service _N_LOGIN_", OTS_PDUF_CONTROL | OTS_PDUF_CONFIG },
-	{ "_N_LOGOUT", "PI-Service _N_LOGOUT", OTS_PDUF_CONTROL | OTS_PDUF_CONFIG },
+} pi_services[OTS_S7_PI_MAX] = {
+	[OTS_S7_PI_INSE] = { "_INSE", "PI-Service _INSE (activate block)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
+	[OTS_S7_PI_DELE] = { "_DELE", "PI-Service _DELE (delete block)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
+	[OTS_S7_PI_P_PROGRAM] = { "P_PROGRAM", "PI-Service P_PROGRAM (start/stop program)", OTS_PDUF_CONTROL },
+	[OTS_S7_PI_GARB] = { "_GARB", "PI-Service _GARB (compress memory)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
+	[OTS_S7_PI_MODU] = { "_MODU", "PI-Service _MODU (copy RAM to ROM)", OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
+	[OTS_S7_PI_N_LOGIN] = { "_N_LOGIN_", "PI-Service _N_LOGIN_", OTS_PDUF_CONTROL | OTS_PDUF_CONFIG },
+	[OTS_S7_PI_N_LOGOUT] = { "_N_LOGOUT", "PI-Service _N_LOGOUT", OTS_PDUF_CONTROL | OTS_PDUF_CONFIG },
 };
+
+/* block types of the block file name ('0' + this character): S7comm's "block type" field */
+static const char *block_type_name(unsigned t)
+{
+	switch (t) {
+	case OTS_S7_BLK_OB: return "OB";
+	case OTS_S7_BLK_DB: return "DB";
+	case OTS_S7_BLK_SDB: return "SDB";
+	case OTS_S7_BLK_FC: return "FC";
+	case OTS_S7_BLK_SFC: return "SFC";
+	case OTS_S7_BLK_FB: return "FB";
+	case OTS_S7_BLK_SFB: return "SFB";
+	default: return NULL;
+	}
+}
+
+const char *ots_s7_sub_name(unsigned code, unsigned sub)
+{
+	if (code == 0x28)
+		return sub && sub < OTS_S7_PI_MAX ? pi_services[sub].svc : NULL;
+	if (code >= 0x1a && code <= 0x1f)
+		return block_type_name(sub);
+	return NULL;
+}
 
 static const char *ud_name(unsigned group, unsigned sub)
 {
@@ -371,14 +395,27 @@ static void pi_service(const uint8_t *par, size_t pn, struct ots_pdu *pdu)
 	if (off + 1 + nlen > pn)
 		return;
 	const uint8_t *name = par + off + 1;
-	for (size_t i = 0; i < sizeof(pi_services) / sizeof(pi_services[0]); i++) {
+	for (unsigned i = 1; i < OTS_S7_PI_MAX; i++) {
 		size_t k = strlen(pi_services[i].svc);
 		if (k == nlen && memcmp(name, pi_services[i].svc, k) == 0) {
 			pdu->name = pi_services[i].name;
 			pdu->flags |= pi_services[i].flags;
+			pdu->sub = i;
 			return;
 		}
 	}
+}
+
+/* block up/download job: fn, function status, 2 bytes, 4-byte upload id, then (0x1a..0x1d) the file name length
+ * and the file name "_0A00001P": file id, block type '0' + type, 5-digit number, destination file system */
+static void block_control(const uint8_t *par, size_t pn, struct ots_pdu *pdu)
+{
+	if (pn < 12 || pdu->code > 0x1d)
+		return;
+	size_t nlen = par[8];
+	if (nlen < 3 || 9 + nlen > pn || par[10] != '0' || !block_type_name(par[11]))
+		return;
+	pdu->sub = par[11];
 }
 
 static void userdata(struct ots_app_ctx *c, struct s7_state *s, struct s7_dir *d, const uint8_t *par, size_t pn,
@@ -518,6 +555,8 @@ static void s7_classic(struct ots_app_ctx *c, struct s7_state *s, struct s7_dir 
 			var_items(c, par, pn, &pdu);
 		else if (fn == 0x28)
 			pi_service(par, pn, &pdu);
+		else if (fn >= 0x1a && fn <= 0x1f)
+			block_control(par, pn, &pdu);
 	} else {
 		pdu.kind = (errcls || errcod) ? OTS_PDU_EXCEPTION : OTS_PDU_RESPONSE;
 		vendor_siemens(c, s);

@@ -14,11 +14,17 @@
  *          kind = Job -> REQUEST, Ack/Ack_Data -> RESPONSE, or EXCEPTION when error class or code != 0
  *          unit = 0; address/quantity = first read/write var item's DB number and element count (S7ANY items);
  *          for a PI service quantity = 0 and name = the PI service ("_INSE", "P_PROGRAM"...) when known
+ *          sub (Jobs only; responses 0): 0x28 PI service -> OTS_S7_PI_* of the service name (0 unknown);
+ *              0x1a..0x1d -> block type OTS_S7_BLK_* (the character after '0' in the block file name
+ *              "_0A00001P": '8' OB, 'A' DB, 'B' SDB, 'C' FC, 'D' SFC, 'E' FB, 'F' SFB; 0 when not parsable);
+ *              0x29 PLC stop, 0x1e/0x1f (no file name), everything else: 0
  *      S7comm Userdata (ROSCTR 7):
  *          code = OTS_S7_UD_CODE(group, subfunction) = 0x1000 | group << 8 | subfunction
  *          kind = type 4 -> REQUEST, 8 -> RESPONSE (EXCEPTION when the parameter error code != 0), 0 (push) ->
  *                 UNSOLICITED; address/quantity = SZL-ID/index of a Read SZL (when present)
- *      S7comm-plus: unit = protocol version (1, 2, 3, 0xfe keep-alive)
+ *      S7comm-plus: unit = protocol version (1, 2, 3, 0xfe keep-alive); sub = 0 (object ids and attribute
+ *          values are not decoded: stop/start/download of S7-1200/1500 are not told apart from other
+ *          SetVariable/CreateObject requests)
  *          opcode 0x31 request / 0x32 response: code = OTS_S7P_FN_CODE(function) = 0x20000 | function
  *              (0x04ca CreateObject, 0x054c GetMultiVariables...), address = session id (requests)
  *          other opcodes (0x33 notification, 0x02 response2...): code = OTS_S7P_OP_CODE(opcode) = 0x30000 | opcode
@@ -50,6 +56,28 @@
 #define OTS_S7P_FN_CODE(fn) (0x20000u | ((unsigned)(fn) & 0xffffu))
 #define OTS_S7P_OP_CODE(op) (0x30000u | ((unsigned)(op) & 0xffu))
 
+/* PI services (struct ots_pdu.sub of a 0x28 Job); stable numbers, 0 = not one of these */
+enum ots_s7_pi {
+	OTS_S7_PI_UNKNOWN = 0,
+	OTS_S7_PI_INSE,      /* activate (insert) a downloaded block */
+	OTS_S7_PI_DELE,      /* delete a block */
+	OTS_S7_PI_P_PROGRAM, /* start the program (warm/cold restart to RUN) */
+	OTS_S7_PI_GARB,      /* compress memory */
+	OTS_S7_PI_MODU,      /* copy RAM to ROM */
+	OTS_S7_PI_N_LOGIN,   /* _N_LOGIN_ (SINUMERIK) */
+	OTS_S7_PI_N_LOGOUT,  /* _N_LOGOUT (SINUMERIK) */
+	OTS_S7_PI_MAX
+};
+
+/* block types (struct ots_pdu.sub of 0x1a..0x1d Jobs): the ASCII character after '0' in the block file name */
+#define OTS_S7_BLK_OB '8'
+#define OTS_S7_BLK_DB 'A'
+#define OTS_S7_BLK_SDB 'B'
+#define OTS_S7_BLK_FC 'C'
+#define OTS_S7_BLK_SFC 'D'
+#define OTS_S7_BLK_FB 'E'
+#define OTS_S7_BLK_SFB 'F'
+
 enum ots_s7_event {
 	S7_EV_RESYNC = 0,      /* framer lost TPKT alignment */
 	S7_EV_OVERSIZE,        /* TPKT longer than OTS_S7_TPKT_CAP: skipped */
@@ -66,5 +94,8 @@ enum ots_s7_event {
 };
 
 extern const struct ots_parser ots_parser_s7comm;
+
+/* name of a sub-code: the PI service ("_INSE") of a 0x28 Job, the block type ("DB") of 0x1a..0x1f; else NULL */
+const char *ots_s7_sub_name(unsigned code, unsigned sub);
 
 #endif

@@ -20,7 +20,7 @@
 
 #define DATA(name) OTS_TEST_DATA "/config/" name
 #define ERRLEN 1024
-#define NKEYS_EXPECTED 51
+#define NKEYS_EXPECTED 58
 
 /* ---- helpers -------------------------------------------------------------------------------------------- */
 
@@ -763,14 +763,22 @@ static void test_dump_round_trip(void)
 		{ "export.spool.max_mb", "64" },
 		{ "export.spool.fsync", "always" },
 		{ "export.spool.fsync_interval_ms", "250" },
+		{ "detect.rule_files", "/etc/otsense/a.rules,/etc/otsense/b.rules" },
+		{ "detect.cache_dir", "" },
+		{ "detect.alert_window", "0" },
+		{ "detect.alert_capacity", "128" },
+		{ "detect.threshold_capacity", "256" },
+		{ "detect.stream_pool", "0" },
+		{ "detect.ot_engine", "false" },
 		{ "stats.interval", "0" },
 		{ "log.level", "warn" },
 		{ "log.file", "-" },
 		{ "export.kafka.properties.security.protocol", "SASL_SSL" },
+		{ "detect.vars.HOME_NET", "[10.1.0.0/16]" },
 	};
 	struct ots_config c, d;
 
-	CU_ASSERT_EQUAL(sizeof(kv) / sizeof(kv[0]), NKEYS_EXPECTED + 1); /* + one passthrough property */
+	CU_ASSERT_EQUAL(sizeof(kv) / sizeof(kv[0]), NKEYS_EXPECTED + 2); /* + one Kafka property, one rule var */
 	ots_config_defaults(&c);
 	round_trip(&c); /* all defaults, port unset */
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
