@@ -537,7 +537,8 @@ static void detect_report(const struct ots_detect *d, FILE *out)
 		fprintf(out, "otsense: compiled: %u groups, %u fast patterns, %u rules without a fast pattern, %u rules "
 			"on parsed PDUs; Hyperscan %.1f ms (%s%s%s), %.1f KiB\n", r->groups, r->patterns, r->rules_no_fp,
 			r->rules_pdu, r->compile_ms, r->cache_hit ? "loaded from cache " : "compiled",
-			!r->cache_hit && r->cache_path[0] ? ", cached in " : "", r->cache_path, r->db_bytes / 1024.0);
+			!r->cache_hit && r->cache_path[0] && !r->warning[0] ? ", cached in " : "",
+			!r->cache_hit && !r->warning[0] ? r->cache_path : "", r->db_bytes / 1024.0);
 	if (r->warning[0])
 		fprintf(out, "otsense: warning: %s\n", r->warning);
 	fprintf(out, "otsense: OT engine: %s; alert window %u s\n", d->ot_engine ? "on" : "off", d->alert_window_s);

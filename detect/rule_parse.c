@@ -1671,19 +1671,8 @@ static void choose_fast(struct ots_rule *r)
 static int parse_into(struct pctx *p, char *buf)
 {
 	struct ots_rule *r = p->r;
-	/* ( ... ) : the options start at the first '(' outside brackets, end at the last ')' */
-	char *lp = NULL;
-	int br = 0;
-	for (char *q = buf; *q; q++) {
-		if (*q == '[')
-			br++;
-		else if (*q == ']')
-			br--;
-		else if (*q == '(' && br <= 0) {
-			lp = q;
-			break;
-		}
-	}
+	/* ( ... ): the options start at the first '(' (none can occur in the header), end at the last ')' */
+	char *lp = strchr(buf, '(');
 	if (!lp)
 		return perr(p, "missing '(' before the options");
 	size_t n = strlen(lp);
