@@ -62,8 +62,8 @@ struct ots_pdu {
 	const char *name;  /* static name of code ("Read Holding Registers"), may be NULL */
 	/* detail for detection (rule keywords, OT engine); 0 / NULL when the protocol has none */
 	uint32_t sub;      /* sub-code: Modbus FC 8 sub-function or FC 90 UMAS function, S7comm PI service index
-	                      (OTS_S7_PI_*) or block type of an upload/download, CIP attribute id of a CIP service request whose path names one,
-	                      BACnet reinitialize state, IEC-104 cause of transmission */
+	                      (OTS_S7_PI_*) or block type of an upload/download, CIP attribute id when the request
+	                      path names one, BACnet reinitialize state, IEC-104 cause of transmission */
 	uint16_t iin;      /* DNP3 responses: internal indications (IIN1 << 8 | IIN2) */
 	uint16_t nobjs;    /* DNP3: object headers in objs */
 	const uint16_t *objs; /* DNP3: (group << 8 | variation) per object header, at most OTS_PDU_MAX_OBJS */

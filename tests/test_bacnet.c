@@ -336,6 +336,12 @@ static void test_services(void)
 	EXPECT_PDU(&F.cap.pdu[first[rec_of(15)]], 1, OTS_PDU_RESPONSE, 7, 0, 0, 0);
 	EXPECT_PDU(&F.cap.pdu[first[rec_of(34)]], 0, OTS_PDU_REQUEST, 20, 0, 0, OTS_PDUF_CONTROL);
 	CU_ASSERT_STRING_EQUAL(F.cap.pdu[first[rec_of(34)]].name, "reinitializeDevice");
+	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(34)]].sub, 0); /* coldstart */
+	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(35)]].sub, OTS_BACNET_SUB_NONE); /* its Error: no state */
+	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(66)]].sub, 0); /* DCC enable (password 'filister') */
+	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(76)]].sub, 1); /* DCC disable */
+	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(67)]].sub, OTS_BACNET_SUB_NONE);
+	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(8)]].sub, 0);  /* other services: 0 */
 	EXPECT_PDU(&F.cap.pdu[first[rec_of(35)]], 1, OTS_PDU_EXCEPTION, 20, 0, 0, 0);
 	EXPECT_PDU(&F.cap.pdu[first[rec_of(40)]], 0, OTS_PDU_REQUEST, 12, 61, 0x0200003d, OTS_PDUF_READ);
 	EXPECT_PDU(&F.cap.pdu[first[rec_of(41)]], 1, OTS_PDU_EXCEPTION, 12, 0, 0, 0);

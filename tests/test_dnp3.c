@@ -260,6 +260,9 @@ static void test_cold_restart(void)
 	CU_ASSERT_STRING_EQUAL(F.cap.pdu[0].name, "Cold Restart");
 	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 1, 0, 0, 0);
 	CU_ASSERT_STRING_EQUAL(F.cap.pdu[1].name, "Response");
+	CU_ASSERT_EQUAL(F.cap.pdu[0].iin, 0);
+	CU_ASSERT_EQUAL(F.cap.pdu[1].iin, 0x0001); /* IIN2 bit 0: function code not supported */
+	CU_ASSERT_EQUAL(F.cap.pdu[0].nobjs, 0);
 	CU_ASSERT_EQUAL(F.cap.nid, 0);
 	EXPECT_NO_EVENTS();
 }
@@ -332,6 +335,12 @@ static void test_disable_unsolicited(void)
 	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
 	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 21, 10, 0x3c02, 3, OTS_PDUF_CONTROL);
 	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0, 0, 0);
+	/* the request's three object headers (classes 1, 2, 3); the array lives in the request direction's state */
+	CU_ASSERT_EQUAL_FATAL(F.cap.pdu[0].nobjs, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(F.cap.pdu[0].objs);
+	CU_ASSERT_EQUAL(F.cap.pdu[0].objs[0], 0x3c02);
+	CU_ASSERT_EQUAL(F.cap.pdu[0].objs[2], 0x3c04);
+	CU_ASSERT_EQUAL(F.cap.pdu[1].nobjs, 0);
 	EXPECT_NO_EVENTS();
 }
 
@@ -343,6 +352,7 @@ static void test_time_config(void)
 	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 0, 4, 0, 0, 0);
 	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 2, 4, 0x3201, 1, OTS_PDUF_WRITE | OTS_PDUF_CONFIG);
 	EXPECT_PDU(&F.cap.pdu[2], 1, OTS_PDU_RESPONSE, 129, 3, 0, 0, 0);
+	CU_ASSERT_EQUAL(F.cap.pdu[1].nobjs, 1);
 	EXPECT_NO_EVENTS();
 	feed_fixture("rec_time");
 	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);

@@ -292,6 +292,7 @@ static void test_stop_start_unlock(void)
 {
 	single(FIXTURE("cip_stop_plc"), CIP(0x07), OTS_PDUF_CONTROL, 0x8e, 1);
 	CU_ASSERT_STRING_EQUAL(R.pdu[1].name, "Stop");
+	CU_ASSERT_EQUAL(R.pdu[1].sub, 0); /* the path names no attribute */
 	single(FIXTURE("cip_start_plc"), CIP(0x06), OTS_PDUF_CONTROL, 0x8e, 1);
 	CU_ASSERT_STRING_EQUAL(R.pdu[1].name, "Start");
 	/* class-specific 0x4c on class 0x8e instance 1, class 0x74 instance 1: "unlock cpu" */

@@ -262,6 +262,9 @@ static void t_fixture_baselines(void)
 	/* frame 17: 68 0e 0400 4200 | 2d 01 0600 0a00 | 020000 01: single command ON to IOA 2 */
 	assert_pdu(find(0, 45, REQ, 0), 0, REQ, 45, 10, 2, 1, WC, "C_SC_NA_1");
 	assert_pdu(find(1, 45, RSP, 0), 1, RSP, 45, 10, 2, 1, WC, "C_SC_NA_1");
+	CU_ASSERT_EQUAL(find(0, 45, REQ, 0)->sub, 6);  /* sub = cause of transmission: act */
+	CU_ASSERT_EQUAL(find(1, 45, RSP, 0)->sub, 7);  /* actcon */
+	CU_ASSERT_EQUAL(find(1, 1, RSP, 0)->sub, 20);  /* inrogen */
 	assert_pdu(find(0, 48, REQ, 0), 0, REQ, 48, 10, 1, 1, OTS_PDUF_WRITE, "C_SE_NA_1");
 	assert_pdu(find(1, 70, UNS, 0), 1, UNS, 70, 10, 0, 1, 0, "M_EI_NA_1");
 	assert_pdu(find(0, U(0x01), OTH, 0), 0, OTH, U(0x01), 0, 0, 0, 0, "STARTDT act");

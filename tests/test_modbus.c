@@ -301,6 +301,7 @@ static void t_fixture_test_data_part1(void)
 		if (p->code != 8 || p->kind != OTS_PDU_REQUEST)
 			continue;
 		CU_ASSERT_EQUAL(p->flags, p->address == 10 ? OTS_PDUF_DIAG : OTS_PDUF_DIAG | OTS_PDUF_CONTROL);
+		CU_ASSERT_EQUAL(p->sub, p->address); /* sub = the sub-function */
 		sub[p->address == 1 ? 0 : p->address == 4 ? 1 : 2]++;
 	}
 	CU_ASSERT_EQUAL(sub[0], 3);
@@ -308,6 +309,8 @@ static void t_fixture_test_data_part1(void)
 	CU_ASSERT_EQUAL(sub[2], 2);
 	assert_pdu(nth(8, OTS_PDU_EXCEPTION, 0), OTS_DIR_TO_CLIENT, OTS_PDU_EXCEPTION, 8, 10, 4, 0,
 		   OTS_PDUF_DIAG | OTS_PDUF_CONTROL);
+	CU_ASSERT_EQUAL(nth(8, OTS_PDU_EXCEPTION, 0)->sub, 4); /* from the request it answers */
+	CU_ASSERT_EQUAL(nth(17, OTS_PDU_REQUEST, 0)->sub, 0);
 	/* FC 17: frames 41/44 answer 'Wingpath Limited' */
 	CU_ASSERT_EQUAL(count(17, OTS_PDU_REQUEST), 2);
 	CU_ASSERT_EQUAL(count(17, OTS_PDU_RESPONSE), 2);
@@ -351,6 +354,11 @@ static void t_fixture_umas(void)
 	assert_pdu(nth(90, OTS_PDU_REQUEST, 7), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 90, 0, 0x0a, 0,
 		   OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM);
 	CU_ASSERT_STRING_EQUAL(nth(90, OTS_PDU_REQUEST, 0)->name, "Schneider UMAS");
+	/* sub = the UMAS function, the response's from its request */
+	CU_ASSERT_EQUAL(nth(90, OTS_PDU_REQUEST, 0)->sub, 0x02);
+	CU_ASSERT_EQUAL(nth(90, OTS_PDU_RESPONSE, 0)->sub, 0x02);
+	CU_ASSERT_EQUAL(nth(90, OTS_PDU_REQUEST, 7)->sub, 0x0a);
+	CU_ASSERT_STRING_EQUAL(ots_modbus_sub_name(90, 0x02), "READ_ID");
 }
 
 /* zeek modbus-eit: 43/14 with a malformed object list, and an exception 4 to 43 */

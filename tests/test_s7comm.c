@@ -261,6 +261,10 @@ static void test_ndpi_s7comm(void)
 	CU_ASSERT_EQUAL(pi->flags, OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM);
 	CU_ASSERT_EQUAL(find(0x1b, 1)->flags, OTS_PDUF_PROGRAM);
 	CU_ASSERT_STRING_EQUAL(find(0x1a, 0)->name, "Request download");
+	CU_ASSERT_EQUAL(pi->sub, OTS_S7_PI_INSE);
+	CU_ASSERT_EQUAL(find(0x1a, 0)->sub, OTS_S7_BLK_DB); /* _0A00001P */
+	CU_ASSERT_EQUAL(find(0x1b, 1)->sub, OTS_S7_BLK_DB); /* the PLC's Job asks for the same block */
+	CU_ASSERT_EQUAL(find(0x1a, 1)->sub, 0);             /* Ack_Data: no file name */
 	const struct ots_pdu *szl = find(UD(4, 1), 0);
 	CU_ASSERT_EQUAL(szl->address, 0x0132);
 	CU_ASSERT_EQUAL(szl->quantity, 4);
@@ -281,6 +285,7 @@ static void test_plc_stop_snap7(void)
 	CU_ASSERT_EQUAL(R.pdu[0].kind, REQ);
 	CU_ASSERT_EQUAL(R.pdu[0].flags, OTS_PDUF_CONTROL);
 	CU_ASSERT_STRING_EQUAL(R.pdu[0].name, "PLC Stop");
+	CU_ASSERT_EQUAL(R.pdu[0].sub, 0);
 	CU_ASSERT_EQUAL(R.pdu[1].code, 0x29);
 	CU_ASSERT_EQUAL(R.pdu[1].dir, OTS_DIR_TO_CLIENT);
 	CU_ASSERT_EQUAL(R.pdu[1].kind, RSP);
