@@ -20,6 +20,12 @@
  *    of importance (function, sub-code, unit, address, quantity, DNP3 objects / IIN), keys named per protocol
  *    ("umas_function", "pi_service", "class", "cot", "state"...), sub-codes named by the parser's name table.
  *  - No allocation, no locks: both functions only read constant tables.
+ *  - Categories (Alert.category): ot-plc-stop, ot-plc-start (run / program state change), ot-program-download,
+ *    ot-program-upload, ot-program-modify (block delete, memory compress, RAM to ROM, file delete),
+ *    ot-cold-restart, ot-warm-restart, ot-device-reset (reset / restart whose depth is not known),
+ *    ot-time-set, ot-config-change, ot-comm-disable (device silenced or reporting stopped), ot-control-command
+ *    (operate / set-point commands: low severity, routine for SCADA). No protocol parsed here marks a firmware
+ *    update apart from a file or program download: those definitions list T0857 (System Firmware) too.
  */
 #ifndef OTS_OTENGINE_H
 #define OTS_OTENGINE_H
