@@ -132,7 +132,7 @@ struct ots_attr {
 };
 
 struct ots_rec_asset {
-	char id[24];                  /* stable id: "mac:001122334455" or "ip:10.0.0.1" (Kafka key) */
+	char id[48];                  /* stable id: "mac:001122334455", "ip:10.0.0.1" or "ip:2001:db8::1" (Kafka key) */
 	struct ots_asset_key key;
 	struct ots_addr ips[OTS_ASSET_MAX_IPS];
 	uint8_t nips;

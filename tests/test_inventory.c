@@ -154,6 +154,27 @@ static void test_capacity(void)
 	ots_inventory_fini(&inv);
 }
 
+/* an IPv6 asset without a MAC (routed, or a raw-IP capture) keeps its whole address in its id */
+static void test_ipv6_id(void)
+{
+	struct ots_inventory inv;
+	CU_ASSERT_FATAL(ots_inventory_init(&inv, 64) == 0);
+	struct ots_rec_asset o = obs(NULL, 0, 1);
+	o.key.ip.family = 6;
+	const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11, 0x22, 0x33,
+				 0x44 };
+	memcpy(o.key.ip.ip, v6, 16);
+	CU_ASSERT_EQUAL(ots_inventory_observe(&inv, &o), 1);
+	const struct ots_rec_asset *a = ots_inventory_find(&inv, "ip:2001:db8:1234:5678:9abc:def0:1122:3344");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL(a->id, "ip:2001:db8:1234:5678:9abc:def0:1122:3344");
+	/* another address sharing the first 21 characters is another asset */
+	o.key.ip.ip[15] = 0x45;
+	CU_ASSERT_EQUAL(ots_inventory_observe(&inv, &o), 1);
+	CU_ASSERT_EQUAL(inv.count, 2);
+	ots_inventory_fini(&inv);
+}
+
 /* MAC vendors from Debian's ieee-data (installed by scripts/setup); protocol identity overrides them */
 static void test_oui_vendor(void)
 {
@@ -189,6 +210,7 @@ static const struct ots_test inv_tests[] = {
 	{ "router_rule", test_router_rule },
 	{ "roles_protocols_and_emit", test_roles_protocols_and_emit },
 	{ "capacity", test_capacity },
+	{ "IPv6 asset id", test_ipv6_id },
 	{ NULL, NULL },
 };
 
