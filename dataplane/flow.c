@@ -1,6 +1,8 @@
 /* dataplane/flow.c - per-worker flow table on rte_hash with class-ordered expiry lists (see flow.h). */
 #include "dataplane/flow.h"
 
+#include "protocols/registry.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -212,6 +214,18 @@ static void tcp_track(struct ots_flow *f, int dir, uint8_t fl, uint32_t payload_
 	}
 }
 
+/* the client's key side of a TCP flow picked up mid-stream, from the sender's side of the first packet seen:
+ * the side on a registered service port (protocols/registry.c) is the server (EtherNet/IP's 44818 against an
+ * ephemeral 1054); when both or neither are registered, the lower port is the server's */
+static int midstream_client(const struct ots_flow_key *k, int side)
+{
+	int mine = ots_registry_classify(6, k->port[side], k->port[side]) != OTS_APP_UNKNOWN;
+	int theirs = ots_registry_classify(6, k->port[!side], k->port[!side]) != OTS_APP_UNKNOWN;
+	if (mine != theirs)
+		return mine ? !side : side;
+	return k->port[side] > k->port[!side] ? side : k->port[side] < k->port[!side] ? !side : side;
+}
+
 int ots_flow_update(struct ots_flow_table *ft, uint32_t pos, int side, const struct ots_pkt *pkt, uint32_t wire_len,
 		    uint64_t now_ns)
 {
@@ -226,9 +240,8 @@ int ots_flow_update(struct ots_flow_table *ft, uint32_t pos, int side, const str
 				f->client_side = (uint8_t)!side; /* SYN-ACK: the receiver opened */
 			else if (syn || ots_flow_get_key(ft, pos, &k) < 0)
 				f->client_side = (uint8_t)side;
-			else /* picked up mid-stream: the lower (well-known) port is the server's */
-				f->client_side = (uint8_t)(k->port[side] > k->port[!side] ? side :
-							   k->port[side] < k->port[!side] ? !side : side);
+			else /* picked up mid-stream: the server is on a registered service port, else the lower port */
+				f->client_side = (uint8_t)midstream_client(k, side);
 			if (!syn) {
 				f->flags |= OTS_FF_MIDSTREAM;
 				f->tcp_state = OTS_TCP_EST;

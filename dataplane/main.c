@@ -598,12 +598,6 @@ int main(int argc, char **argv)
 	s.run.detect = detect;
 	g_detect = detect;
 	atexit(free_detect);
-	if (detect->rs.n || detect->rs.skipped_syntax || detect->rs.skipped_unsupported)
-		OTS_INFO("rules: %u loaded (%u skipped), %u fast patterns in %u groups, Hyperscan %.1f ms%s", detect->rs.n,
-			 detect->rs.skipped_syntax + detect->rs.skipped_unsupported, detect->rep.patterns,
-			 detect->rep.groups, detect->rep.compile_ms, detect->rep.cache_hit ? " (cache)" : "");
-	if (detect->rep.warning[0])
-		OTS_WARN("rules: %s", detect->rep.warning);
 	s.linktype = s.cfg.port_kind == OTS_PORT_PCAP ? pi.linktype : OTS_LINK_ETHERNET;
 	if (s.cfg.port_kind == OTS_PORT_PCAP && !s.cfg.pcap_loop && pi.packets == 0) {
 		fprintf(stderr, "otsense: pcap '%s' holds no packets; nothing to do\n", s.cfg.port_name);
@@ -640,6 +634,12 @@ int main(int argc, char **argv)
 	OTS_INFO("sensor '%s' on %s (%s, %u rx queue%s), %u worker%s, %s, flow table %u per worker", s.cfg.sensor_id,
 		 pdesc, s.port.driver, s.port.nrxq, s.port.nrxq == 1 ? "" : "s", s.cfg.workers,
 		 s.cfg.workers == 1 ? "" : "s", ea.no_huge ? "no hugepages" : "hugepages", s.cfg.flow_capacity);
+	if (detect->rs.n || detect->rs.skipped_syntax || detect->rs.skipped_unsupported)
+		OTS_INFO("rules: %u loaded (%u skipped), %u fast patterns in %u groups, Hyperscan %.1f ms%s", detect->rs.n,
+			 detect->rs.skipped_syntax + detect->rs.skipped_unsupported, detect->rep.patterns,
+			 detect->rep.groups, detect->rep.compile_ms, detect->rep.cache_hit ? " (cache)" : "");
+	if (detect->rep.warning[0])
+		OTS_WARN("rules: %s", detect->rep.warning);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
