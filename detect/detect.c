@@ -284,26 +284,33 @@ static void on_rule(void *ud, const struct ots_rule *r)
 	raise_alert(w);
 }
 
+/* the signature engine's view of the bytes: addresses in the direction they travel */
+static void sig_pkt(const struct ots_det_flow *f, int to_server, uint16_t app, const uint8_t *buf, uint32_t len,
+		    uint32_t pkt_off, struct ots_sig_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->l4 = f->l4;
+	p->app = app;
+	p->family = f->family;
+	p->sip = to_server ? f->cip : f->sip;
+	p->dip = to_server ? f->sip : f->cip;
+	p->sport = to_server ? f->cport : f->sport;
+	p->dport = to_server ? f->sport : f->cport;
+	p->in.buf = buf;
+	p->in.len = len;
+	p->in.pkt_off = pkt_off;
+	p->in.dsize = len - pkt_off;
+	p->in.to_server = (uint8_t)!!to_server;
+	p->in.established = f->established;
+}
+
 void ots_detect_payload(struct ots_detect_worker *w, const struct ots_det_flow *f, int to_server, const uint8_t *buf,
 			uint32_t len, uint32_t pkt_off, uint64_t now_ns)
 {
 	if (!w->scan || !ots_sigdb_wants(w->d->db, f->l4, f->app))
 		return;
 	struct ots_sig_pkt p;
-	memset(&p, 0, sizeof(p));
-	p.l4 = f->l4;
-	p.app = f->app;
-	p.family = f->family;
-	p.sip = to_server ? f->cip : f->sip;
-	p.dip = to_server ? f->sip : f->cip;
-	p.sport = to_server ? f->cport : f->sport;
-	p.dport = to_server ? f->sport : f->cport;
-	p.in.buf = buf;
-	p.in.len = len;
-	p.in.pkt_off = pkt_off;
-	p.in.dsize = len - pkt_off;
-	p.in.to_server = (uint8_t)!!to_server;
-	p.in.established = f->established;
+	sig_pkt(f, to_server, f->app, buf, len, pkt_off, &p);
 	w->f = f;
 	w->pdu = NULL;
 	w->buf = buf;
@@ -344,19 +351,7 @@ void ots_detect_pdu(struct ots_detect_worker *w, const struct ots_det_flow *f, c
 	}
 	if (w->scan && ots_sigdb_wants_pdu(w->d->db, pdu->proto)) {
 		struct ots_sig_pkt p;
-		memset(&p, 0, sizeof(p));
-		p.l4 = f->l4;
-		p.app = pdu->proto;
-		p.family = f->family;
-		p.sip = to_server ? f->cip : f->sip;
-		p.dip = to_server ? f->sip : f->cip;
-		p.sport = to_server ? f->cport : f->sport;
-		p.dport = to_server ? f->sport : f->cport;
-		p.in.buf = buf;
-		p.in.len = len;
-		p.in.dsize = len;
-		p.in.to_server = (uint8_t)to_server;
-		p.in.established = f->established;
+		sig_pkt(f, to_server, pdu->proto, buf, len, 0, &p);
 		p.in.pdu = pdu;
 		ots_sigdb_pdu(w->d->db, w->scan, &p, on_rule, w);
 	}

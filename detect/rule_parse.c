@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -194,12 +195,21 @@ static int var_lookup(struct pctx *p, const char *s, size_t n, int depth, const 
 	return 0;
 }
 
-/* iterate over the top-level elements of a list body "a, [b, c], d": cb per element */
-typedef int (*elem_fn)(struct pctx *p, void *set, const char *s, size_t n, int neg, int depth, int ldepth);
+/* an address or port set: one walker (negation, [lists], $VARS) drives both, the kind parses the leaves */
+struct set_kind {
+	const char *what; /* "address" / "port", for messages */
+	/* "any" or one literal (CIDR / port / range) into the set */
+	int (*leaf)(struct pctx *p, void *set, const char *s, size_t n, int neg);
+};
 
-static int each_elem(struct pctx *p, void *set, const char *s, size_t n, int neg, int depth, int ldepth, elem_fn fn,
-		     const char *what)
+static int set_elem(struct pctx *p, void *set, const char *s, size_t n, int neg, int depth, int ldepth,
+		    const struct set_kind *k);
+
+/* iterate over the top-level elements of a list body "a, [b, c], d": one set_elem per element */
+static int each_elem(struct pctx *p, void *set, const char *s, size_t n, int neg, int depth, int ldepth,
+		     const struct set_kind *k)
 {
+	const char *what = k->what;
 	size_t start = 0;
 	int br = 0;
 	for (size_t i = 0; i <= n; i++) {
@@ -215,7 +225,7 @@ static int each_elem(struct pctx *p, void *set, const char *s, size_t n, int neg
 			trim_slice(&e, &el);
 			if (el == 0)
 				return perr(p, "empty element in %s list", what);
-			int rc = fn(p, set, e, el, neg, depth, ldepth);
+			int rc = set_elem(p, set, e, el, neg, depth, ldepth, k);
 			if (rc)
 				return rc;
 			start = i + 1;
@@ -224,6 +234,47 @@ static int each_elem(struct pctx *p, void *set, const char *s, size_t n, int neg
 	if (br != 0)
 		return perr(p, "unbalanced '[' in %s list", what);
 	return 0;
+}
+
+static int set_elem(struct pctx *p, void *set, const char *s, size_t n, int neg, int depth, int ldepth,
+		    const struct set_kind *k)
+{
+	while (n && s[0] == '!') {
+		neg ^= 1;
+		s++;
+		n--;
+		trim_slice(&s, &n);
+	}
+	if (n == 0)
+		return perr(p, "empty %s", k->what);
+	if (s[0] == '[') {
+		if (s[n - 1] != ']')
+			return perr(p, "%s list '%.*s' missing ']'", k->what, (int)n, s);
+		if (ldepth >= MAX_LIST_DEPTH)
+			return perr(p, "%s lists nested too deep", k->what);
+		return each_elem(p, set, s + 1, n - 2, neg, depth, ldepth + 1, k);
+	}
+	if (s[0] == '$') {
+		const struct ots_rule_var *v;
+		int rc = var_lookup(p, s, n, depth, &v);
+		if (rc)
+			return rc;
+		const char *vs = v->value;
+		size_t vn = strnlen(v->value, sizeof(v->value));
+		trim_slice(&vs, &vn);
+		if (vn == 0)
+			return perr(p, "variable '%.*s' is empty", (int)n, s);
+		return set_elem(p, set, vs, vn, neg, depth + 1, ldepth, k);
+	}
+	if (n == 3 && strncasecmp(s, "any", 3) == 0) {
+		if (neg)
+			return perr(p, "'!any' matches no %s", k->what);
+		_Static_assert(offsetof(struct ots_addr_set, any) == 0 && offsetof(struct ots_port_set, any) == 0,
+			       "both sets start with their 'any' flag");
+		*(uint8_t *)set = 1;
+		return 0;
+	}
+	return k->leaf(p, set, s, n, neg);
 }
 
 static int cidr_parse(const char *s, size_t n, struct ots_cidr *c)
@@ -275,42 +326,9 @@ static int cidr_parse(const char *s, size_t n, struct ots_cidr *c)
 	return 0;
 }
 
-static int addr_elem(struct pctx *p, void *vset, const char *s, size_t n, int neg, int depth, int ldepth)
+static int addr_leaf(struct pctx *p, void *vset, const char *s, size_t n, int neg)
 {
 	struct ots_addr_set *set = vset;
-	while (n && s[0] == '!') {
-		neg ^= 1;
-		s++;
-		n--;
-		trim_slice(&s, &n);
-	}
-	if (n == 0)
-		return perr(p, "empty address");
-	if (s[0] == '[') {
-		if (s[n - 1] != ']')
-			return perr(p, "address list '%.*s' missing ']'", (int)n, s);
-		if (ldepth >= MAX_LIST_DEPTH)
-			return perr(p, "address lists nested too deep");
-		return each_elem(p, set, s + 1, n - 2, neg, depth, ldepth + 1, addr_elem, "address");
-	}
-	if (s[0] == '$') {
-		const struct ots_rule_var *v;
-		int rc = var_lookup(p, s, n, depth, &v);
-		if (rc)
-			return rc;
-		const char *vs = v->value;
-		size_t vn = strnlen(v->value, sizeof(v->value));
-		trim_slice(&vs, &vn);
-		if (vn == 0)
-			return perr(p, "variable '%.*s' is empty", (int)n, s);
-		return addr_elem(p, set, vs, vn, neg, depth + 1, ldepth);
-	}
-	if (n == 3 && strncasecmp(s, "any", 3) == 0) {
-		if (neg)
-			return perr(p, "'!any' matches no address");
-		set->any = 1;
-		return 0;
-	}
 	struct ots_cidr c;
 	if (cidr_parse(s, n, &c))
 		return perr(p, "bad address '%.*s'", (int)n, s);
@@ -327,7 +345,8 @@ static int addr_parse(struct pctx *p, struct ots_addr_set *set, const char *s)
 {
 	size_t n = strlen(s);
 	memset(set, 0, sizeof(*set));
-	int rc = addr_elem(p, set, s, n, 0, 0, 0);
+	static const struct set_kind kind = { "address", addr_leaf };
+	int rc = set_elem(p, set, s, n, 0, 0, 0, &kind);
 	if (rc)
 		return rc;
 	if (set->npos == 0)
@@ -351,42 +370,9 @@ static int port_num(const char *s, size_t n, uint16_t *out)
 	return 0;
 }
 
-static int port_elem(struct pctx *p, void *vset, const char *s, size_t n, int neg, int depth, int ldepth)
+static int port_leaf(struct pctx *p, void *vset, const char *s, size_t n, int neg)
 {
 	struct ots_port_set *set = vset;
-	while (n && s[0] == '!') {
-		neg ^= 1;
-		s++;
-		n--;
-		trim_slice(&s, &n);
-	}
-	if (n == 0)
-		return perr(p, "empty port");
-	if (s[0] == '[') {
-		if (s[n - 1] != ']')
-			return perr(p, "port list '%.*s' missing ']'", (int)n, s);
-		if (ldepth >= MAX_LIST_DEPTH)
-			return perr(p, "port lists nested too deep");
-		return each_elem(p, set, s + 1, n - 2, neg, depth, ldepth + 1, port_elem, "port");
-	}
-	if (s[0] == '$') {
-		const struct ots_rule_var *v;
-		int rc = var_lookup(p, s, n, depth, &v);
-		if (rc)
-			return rc;
-		const char *vs = v->value;
-		size_t vn = strnlen(v->value, sizeof(v->value));
-		trim_slice(&vs, &vn);
-		if (vn == 0)
-			return perr(p, "variable '%.*s' is empty", (int)n, s);
-		return port_elem(p, set, vs, vn, neg, depth + 1, ldepth);
-	}
-	if (n == 3 && strncasecmp(s, "any", 3) == 0) {
-		if (neg)
-			return perr(p, "'!any' matches no port");
-		set->any = 1;
-		return 0;
-	}
 	struct ots_port_range r = { 0, 65535 };
 	const char *colon = memchr(s, ':', n);
 	if (colon) {
@@ -412,7 +398,8 @@ static int port_elem(struct pctx *p, void *vset, const char *s, size_t n, int ne
 static int port_parse(struct pctx *p, struct ots_port_set *set, const char *s)
 {
 	memset(set, 0, sizeof(*set));
-	int rc = port_elem(p, set, s, strlen(s), 0, 0, 0);
+	static const struct set_kind kind = { "port", port_leaf };
+	int rc = set_elem(p, set, s, strlen(s), 0, 0, 0, &kind);
 	if (rc)
 		return rc;
 	if (set->npos == 0)
