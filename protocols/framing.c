@@ -116,3 +116,19 @@ void ots_framer_feed(struct ots_framer *f, uint8_t *buf, const struct ots_frame_
 		}
 	}
 }
+
+int ots_framer_accept(struct ots_framer *f, uint64_t *resyncs_seen, ots_frame_len_fn strict, const uint8_t *pdu,
+		      size_t len, const uint8_t *chunk, size_t chunk_len, size_t *visible)
+{
+	uintptr_t at = (uintptr_t)pdu, lo = (uintptr_t)chunk;
+	int in_chunk = chunk && at >= lo && at < lo + chunk_len;
+	*visible = in_chunk ? chunk_len - (size_t)(at - lo) : len;
+	if (f->resyncs == *resyncs_seen)
+		return 1;
+	if (strict(pdu, *visible) != (int)len) {
+		f->lost = 1; /* and the next candidate is held to the strict check too */
+		return 0;
+	}
+	*resyncs_seen = f->resyncs;
+	return 1;
+}

@@ -45,4 +45,11 @@ struct ots_frame_spec {
 void ots_framer_feed(struct ots_framer *f, uint8_t *buf, const struct ots_frame_spec *spec, struct ots_app_ctx *c,
 		     const uint8_t *data, size_t len, ots_frame_pdu_fn cb, void *arg);
 
+/* In a PDU callback: the PDU at pdu (len bytes) was found by the plain frame_len. When the framer resynced since
+ * the last accepted PDU (*resyncs_seen != f->resyncs), hold it to strict (called with what the chunk shows
+ * from pdu on) and drop it when that disagrees, leaving the framer hunting. Returns 1 when the PDU is accepted.
+ * *visible: bytes of the current chunk from pdu on (len when the PDU was assembled in the framer's buffer). */
+int ots_framer_accept(struct ots_framer *f, uint64_t *resyncs_seen, ots_frame_len_fn strict, const uint8_t *pdu,
+		      size_t len, const uint8_t *chunk, size_t chunk_len, size_t *visible);
+
 #endif

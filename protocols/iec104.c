@@ -333,19 +333,10 @@ static void iec_on_pdu(void *arg, struct ots_app_ctx *c, const uint8_t *pdu, siz
 	struct iec_feed *fa = arg;
 	struct iec_state *s = fa->s;
 	unsigned d = c->dir ? 1 : 0;
-	struct ots_framer *f = &s->fr[d];
-	uintptr_t at = (uintptr_t)pdu, lo = (uintptr_t)fa->data;
-	int in_chunk = fa->data && at >= lo && at < lo + fa->len;
-	size_t visible = in_chunk ? fa->len - (size_t)(at - lo) : len;
-	if (f->resyncs != s->resyncs_seen[d]) {
-		/* the first APDU after a loss inside a chunk was found with the plain check: hold it to the strict
-		 * one, else drop it and keep hunting (the loss itself was counted) */
-		if (iec_frame_len_strict(pdu, visible) != (int)len) {
-			f->lost = 1; /* and the next one is held to the strict check too */
-			return;
-		}
-		s->resyncs_seen[d] = f->resyncs;
-	}
+	size_t visible;
+	/* the first PDU after a loss inside a chunk is held to the strict check, else dropped (the loss was counted) */
+	if (!ots_framer_accept(&s->fr[d], &s->resyncs_seen[d], iec_frame_len_strict, pdu, len, fa->data, fa->len, &visible))
+		return;
 	s->pdus++;
 	if (visible > len)
 		name_bad_header(c, pdu + len, visible - len);
