@@ -47,10 +47,29 @@ static const uint16_t crc_tab[256] = {
 	0x91af, 0xa7f1, 0xfd13, 0xcb4d, 0x48d7, 0x7e89, 0x246b, 0x1235,
 };
 
+/* slicing-by-8: crc8[k][b] is the CRC of byte b followed by k zero bytes; a link header (8 bytes) or a data
+ * block (16) is 1 or 2 steps of 8 table lookups instead of 8 or 16 dependent ones. Built once at load, read-only. */
+static uint16_t crc8[8][256];
+
+__attribute__((constructor)) static void crc_tables(void)
+{
+	for (int b = 0; b < 256; b++) {
+		crc8[0][b] = crc_tab[b];
+		for (int k = 1; k < 8; k++)
+			crc8[k][b] = (uint16_t)((crc8[k - 1][b] >> 8) ^ crc_tab[crc8[k - 1][b] & 0xff]);
+	}
+}
+
 uint16_t ots_dnp3_crc(const uint8_t *p, size_t n)
 {
 	uint16_t c = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		unsigned x = c ^ (unsigned)(p[i] | p[i + 1] << 8);
+		c = (uint16_t)(crc8[7][x & 0xff] ^ crc8[6][x >> 8] ^ crc8[5][p[i + 2]] ^ crc8[4][p[i + 3]] ^
+			       crc8[3][p[i + 4]] ^ crc8[2][p[i + 5]] ^ crc8[1][p[i + 6]] ^ crc8[0][p[i + 7]]);
+	}
+	for (; i < n; i++)
 		c = (uint16_t)((c >> 8) ^ crc_tab[(c ^ p[i]) & 0xff]);
 	return (uint16_t)~c;
 }

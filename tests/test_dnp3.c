@@ -230,6 +230,20 @@ static void test_crc(void)
 	static const uint8_t hdr[] = { 0x05, 0x64, 0x08, 0xc4, 0x0a, 0x00, 0x01, 0x00 }; /* cold_restart frame 4 */
 	CU_ASSERT_EQUAL(ots_dnp3_crc(hdr, sizeof(hdr)), 0x42fc);
 	CU_ASSERT_EQUAL(ots_dnp3_crc(hdr, 0), 0xffff);
+	/* the sliced implementation against the bitwise definition (reflected poly 0xA6BC), every length 0..40 */
+	uint8_t rnd[40];
+	uint32_t seed = 12345;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+	for (size_t n = 0; n <= sizeof(rnd); n++) {
+		uint16_t c = 0;
+		for (size_t i = 0; i < n; i++) {
+			c ^= rnd[i];
+			for (int b = 0; b < 8; b++)
+				c = (uint16_t)(c & 1 ? (c >> 1) ^ 0xa6bc : c >> 1);
+		}
+		CU_ASSERT_EQUAL(ots_dnp3_crc(rnd, n), (uint16_t)~c);
+	}
 }
 
 static void test_probe(void)
