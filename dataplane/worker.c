@@ -398,7 +398,7 @@ static void cb_pdu(void *ud, const struct ots_pdu *p)
 	ots_pducount_add(&c->w->pdus, &k, 1);
 	c->w->st.pdus[p->proto]++;
 	flow_roles(c, p);
-	if (c->w->det.d) {
+	if (c->w->det.d && ots_detect_pdu_wanted(&c->w->det, p)) {
 		struct ots_det_flow f;
 		det_flow(c->w, c->pos, &f);
 		ots_detect_pdu(&c->w->det, &f, p, c->data, c->data ? c->len : 0, c->w->now_ns);

@@ -349,13 +349,18 @@ void ots_detect_pdu(struct ots_detect_worker *w, const struct ots_det_flow *f, c
 		a->nevidence = (uint8_t)ots_ot_evidence(pdu, a->evidence, OTS_ALERT_MAX_EVIDENCE);
 		raise_alert(w);
 	}
-	if (w->scan && ots_sigdb_wants_pdu(w->d->db, pdu->proto)) {
+	if (w->scan && ots_sigdb_wants_code(w->d->db, pdu->proto, pdu->code)) {
 		struct ots_sig_pkt p;
 		sig_pkt(f, to_server, pdu->proto, buf, len, 0, &p);
 		p.in.pdu = pdu;
 		ots_sigdb_pdu(w->d->db, w->scan, &p, on_rule, w);
 	}
 	w->pdu = NULL;
+}
+
+int ots_detect_pdu_wanted(const struct ots_detect_worker *w, const struct ots_pdu *p)
+{
+	return (w->d->ot_engine && ots_ot_classify(p)) || (w->scan && ots_sigdb_wants_code(w->d->db, p->proto, p->code));
 }
 
 void ots_detect_tick(struct ots_detect_worker *w, uint64_t now_ns)

@@ -113,6 +113,10 @@ static inline int ots_detect_wants(const struct ots_detect_worker *w, uint8_t l4
 	return w->d && w->d->db && ots_sigdb_wants(w->d->db, l4, app);
 }
 
+/* 1 when a parsed PDU may raise something (an OT engine definition or a rule with OT keywords for its code):
+ * the caller may skip building the flow view otherwise */
+int ots_detect_pdu_wanted(const struct ots_detect_worker *w, const struct ots_pdu *p);
+
 /* bytes of TCP stream context to carry between segments (0: none needed) */
 uint32_t ots_detect_overlap(const struct ots_detect *d);
 

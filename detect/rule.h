@@ -275,6 +275,11 @@ int ots_rule_match(const struct ots_rule *r, const struct ots_match_in *in);
 int ots_rule_match_header(const struct ots_rule *r, uint8_t family, const uint8_t *sip, uint16_t sport,
 			  const uint8_t *dip, uint16_t dport);
 
+/* The PDU codes (struct ots_pdu.code) a rule's OT keywords allow, when they pin it to at most max codes: the
+ * number written to codes; 0 when any code may match (no code keyword, or more than max codes). A rule can only
+ * match PDUs with one of these codes (used to index rules by code). */
+unsigned ots_rule_pdu_codes(const struct ots_rule *r, uint32_t *codes, unsigned max);
+
 /* the fast pattern of a rule (what Hyperscan prefilters on): 1 and *c set, or 0 when the rule has no
  * non-negated content */
 int ots_rule_fast_pattern(const struct ots_rule *r, const struct ots_content **c);

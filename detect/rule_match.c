@@ -459,6 +459,45 @@ static int match_modbus(const struct ots_ot_match *m, const struct ots_pdu *pdu)
 	return 1;
 }
 
+unsigned ots_rule_pdu_codes(const struct ots_rule *r, uint32_t *codes, unsigned max)
+{
+	const struct ots_ot_match *m = &r->ot;
+	unsigned n = 0;
+	if (m->keys & (OTS_OTK_MODBUS_FUNC | OTS_OTK_MODBUS_SUB | OTS_OTK_MODBUS_ACCESS)) {
+		/* the code-dependent half of match_modbus; the sub-function of FC 8 is left to the full check */
+		uint8_t rw = m->mb_access & (OTS_MB_ACC_READ | OTS_MB_ACC_WRITE);
+		uint8_t type = m->mb_access & (OTS_MB_ACC_DISCRETES | OTS_MB_ACC_COILS | OTS_MB_ACC_INPUT | OTS_MB_ACC_HOLDING);
+		for (uint32_t fc = 0; fc < 256; fc++) {
+			if (m->keys & OTS_OTK_MODBUS_FUNC) {
+				if (m->mb_func_cat) {
+					if (fc != 8 && !(mb_category(fc, 0) & m->mb_func_cat))
+						continue;
+				} else if ((fc == m->mb_func) == (m->mb_func_neg != 0)) {
+					continue;
+				}
+			}
+			if ((m->keys & OTS_OTK_MODBUS_SUB) && fc != 8)
+				continue;
+			if (m->keys & OTS_OTK_MODBUS_ACCESS) {
+				uint8_t a = mb_access(fc);
+				if (!(a & rw) || (type && !(a & type)))
+					continue;
+			}
+			if (n == max)
+				return 0;
+			codes[n++] = fc;
+		}
+		return n;
+	}
+	if ((m->keys & OTS_OTK_DNP3_FUNC) && max)
+		codes[n++] = m->dnp3_func;
+	else if ((m->keys & OTS_OTK_ENIP_COMMAND) && max)
+		codes[n++] = m->enip_command;
+	else if ((m->keys & OTS_OTK_CIP_SERVICE) && max)
+		codes[n++] = 0x10000u | (m->cip_service & 0x7fu);
+	return n;
+}
+
 static int match_dnp3(const struct ots_ot_match *m, const struct ots_pdu *pdu)
 {
 	if (pdu->proto != OTS_APP_DNP3)
@@ -544,19 +583,23 @@ int ots_rule_match(const struct ots_rule *r, const struct ots_match_in *in)
 	return run(&m, 0, in->pkt_off, -1);
 }
 
-static int cidr_has(const struct ots_cidr *c, uint8_t family, const uint8_t *ip)
+static inline int cidr_has(const struct ots_cidr *c, uint8_t family, const uint8_t *ip)
 {
 	if (c->family != family)
 		return 0;
-	unsigned bits = c->prefix, full = bits / 8, rest = bits % 8;
-	if (full && memcmp(ip, c->ip, full) != 0)
+	unsigned p = c->prefix;
+	uint64_t a, b;
+	memcpy(&a, ip, 8);
+	memcpy(&b, c->ip, 8);
+	uint64_t m = p >= 64 ? ~0ULL : p ? ~0ULL << (64 - p) : 0;
+	if ((__builtin_bswap64(a) ^ __builtin_bswap64(b)) & m)
 		return 0;
-	if (rest) {
-		uint8_t mask = (uint8_t)(0xff00u >> rest);
-		if ((ip[full] & mask) != (c->ip[full] & mask))
-			return 0;
-	}
-	return 1;
+	if (p <= 64)
+		return 1;
+	memcpy(&a, ip + 8, 8);
+	memcpy(&b, c->ip + 8, 8);
+	m = p >= 128 ? ~0ULL : ~0ULL << (128 - p);
+	return !((__builtin_bswap64(a) ^ __builtin_bswap64(b)) & m);
 }
 
 static int addr_ok(const struct ots_addr_set *s, uint8_t family, const uint8_t *ip)

@@ -43,6 +43,19 @@ struct sig_unit {
 	uint64_t key;
 };
 
+/* a PDU rule's hot fields, contiguous; each app's list is sorted (pass rules first) by the PDU code the rule's OT
+ * keywords pin (NO_CODE last), so a PDU looks at the rules of its own code and the unpinned ones, not all */
+#define NO_CODE UINT32_MAX
+#define PDU_MAX_CODES 16 /* a rule allowing more codes is checked on every PDU of its protocol */
+
+struct pdu_pre {
+	uint32_t code;           /* the pdu->code this rule requires, NO_CODE when any */
+	uint32_t rule;           /* index in the ruleset */
+	uint8_t l4, flow, mb_func, mb_func_neg, mb_func_cat, dnp3_func, cip_service, pass;
+	uint16_t app, enip_command;
+	uint32_t keys;
+};
+
 struct ots_sigdb {
 	const struct ots_ruleset *rs;
 	uint32_t nrules;
@@ -51,7 +64,7 @@ struct ots_sigdb {
 	struct sig_unit *units;
 	uint32_t nunits;
 	uint32_t max_pat;
-	uint32_t *pdu[OTS_APP_MAX];      /* per app: OT rules, pass rules first */
+	struct pdu_pre *pre[OTS_APP_MAX]; /* per app: OT rules, pass rules first, each part sorted by code */
 	uint32_t npdu[OTS_APP_MAX], npdu_pass[OTS_APP_MAX];
 	hs_scratch_t *scratch;           /* prototype, cloned per worker */
 	uint32_t overlap;
@@ -560,12 +573,24 @@ void ots_sigdb_free(struct ots_sigdb *db)
 		free(u->memb);
 	}
 	free(db->units);
-	for (int a = 0; a < OTS_APP_MAX; a++)
-		free(db->pdu[a]);
+	for (int a = 0; a < OTS_APP_MAX; a++) {
+		free(db->pre[a]);
+	}
 	if (db->scratch)
 		hs_free_scratch(db->scratch);
 	free(db->is_pass);
 	free(db);
+}
+
+/* pass rules first, then by code (NO_CODE last), then rule order */
+static int pre_cmp(const void *a, const void *b)
+{
+	const struct pdu_pre *x = a, *y = b;
+	if (x->pass != y->pass)
+		return x->pass ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
 static int build_groups(struct ots_sigdb *db, struct ots_sigdb_report *rep, char *err, size_t errlen)
@@ -612,21 +637,38 @@ static int build_groups(struct ots_sigdb *db, struct ots_sigdb_report *rep, char
 	if (db->overlap > 255)
 		db->overlap = 255;
 
-	/* PDU lists, pass rules first */
+	/* PDU lists: one entry per (rule, code it allows), pass rules first, each part sorted by code */
 	for (int a = 0; a < OTS_APP_MAX; a++) {
 		if (!pdu[a].n)
 			continue;
-		db->pdu[a] = malloc((size_t)pdu[a].n * sizeof(uint32_t));
-		if (!db->pdu[a])
+		uint32_t cap = pdu[a].n * PDU_MAX_CODES, n = 0;
+		db->pre[a] = calloc(cap, sizeof(struct pdu_pre));
+		if (!db->pre[a])
 			goto out;
-		uint32_t n = 0;
-		for (int pass = 1; pass >= 0; pass--)
-			for (uint32_t k = 0; k < pdu[a].n; k++)
-				if (db->is_pass[pdu[a].v[k]] == pass)
-					db->pdu[a][n++] = pdu[a].v[k];
+		for (uint32_t k = 0; k < pdu[a].n; k++) {
+			const struct ots_rule *r = &rs->rules[pdu[a].v[k]];
+			uint32_t codes[PDU_MAX_CODES];
+			unsigned nc = ots_rule_pdu_codes(r, codes, PDU_MAX_CODES);
+			for (unsigned j = 0; j < (nc ? nc : 1); j++) {
+				struct pdu_pre *q = &db->pre[a][n++];
+				q->code = nc ? codes[j] : NO_CODE;
+				q->rule = pdu[a].v[k];
+				q->pass = db->is_pass[q->rule];
+				q->l4 = r->l4;
+				q->flow = r->flow;
+				q->app = r->app;
+				q->keys = r->ot.keys;
+				q->mb_func = r->ot.mb_func;
+				q->mb_func_neg = r->ot.mb_func_neg;
+				q->mb_func_cat = r->ot.mb_func_cat;
+				q->dnp3_func = r->ot.dnp3_func;
+				q->enip_command = r->ot.enip_command;
+				q->cip_service = r->ot.cip_service;
+				db->npdu_pass[a] += q->pass;
+			}
+		}
+		qsort(db->pre[a], n, sizeof(struct pdu_pre), pre_cmp);
 		db->npdu[a] = n;
-		for (uint32_t k = 0; k < n && db->is_pass[db->pdu[a][k]]; k++)
-			db->npdu_pass[a]++;
 	}
 
 	/* groups with identical rule lists share a unit */
@@ -837,6 +879,26 @@ int ots_sigdb_wants(const struct ots_sigdb *db, uint8_t l4, uint16_t app)
 	return db && db->group_unit[group_of(l4, app)] >= 0;
 }
 
+static uint32_t code_lower(const struct pdu_pre *pre, uint32_t lo, uint32_t hi, uint32_t code);
+
+int ots_sigdb_wants_code(const struct ots_sigdb *db, uint16_t app, uint32_t code)
+{
+	if (!db || app >= OTS_APP_MAX || !db->npdu[app])
+		return 0;
+	const struct pdu_pre *pre = db->pre[app];
+	for (int part = 0; part < 2; part++) {
+		uint32_t lo = part ? db->npdu_pass[app] : 0, hi = part ? db->npdu[app] : db->npdu_pass[app];
+		if (lo == hi)
+			continue;
+		if (pre[hi - 1].code == NO_CODE) /* unpinned rules see every code */
+			return 1;
+		uint32_t k = code_lower(pre, lo, hi, code);
+		if (k < hi && pre[k].code == code)
+			return 1;
+	}
+	return 0;
+}
+
 int ots_sigdb_wants_pdu(const struct ots_sigdb *db, uint16_t app)
 {
 	return db && app < OTS_APP_MAX && db->npdu[app] > 0;
@@ -888,12 +950,45 @@ static inline int verify(const struct ots_rule *r, const struct ots_sig_pkt *p, 
 	return ots_rule_match_header(r, p->family, p->sip, p->sport, p->dip, p->dport) && ots_rule_match(r, in);
 }
 
+/* first index in [lo, hi) whose code is >= code (the part is sorted by code) */
+static uint32_t code_lower(const struct pdu_pre *pre, uint32_t lo, uint32_t hi, uint32_t code)
+{
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (pre[mid].code < code)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* necessary conditions of a PDU rule from its compact copy: 0 = cannot match */
+static inline int pre_ok(const struct pdu_pre *q, const struct ots_sig_pkt *p, const struct ots_pdu *pdu)
+{
+	if ((q->l4 == OTS_RL4_TCP || q->l4 == OTS_RL4_UDP) && p->l4 != q->l4)
+		return 0;
+	if (((q->flow & OTS_FLOW_TO_SERVER) && !p->in.to_server) || ((q->flow & OTS_FLOW_TO_CLIENT) && p->in.to_server))
+		return 0;
+	if (q->app != OTS_APP_UNKNOWN && pdu->proto != q->app)
+		return 0;
+	if ((q->keys & OTS_OTK_MODBUS_FUNC) && !q->mb_func_cat && !q->mb_func_neg && pdu->code != q->mb_func)
+		return 0;
+	if ((q->keys & OTS_OTK_DNP3_FUNC) && pdu->code != q->dnp3_func)
+		return 0;
+	if ((q->keys & OTS_OTK_ENIP_COMMAND) && pdu->code != q->enip_command)
+		return 0;
+	if ((q->keys & OTS_OTK_CIP_SERVICE) && pdu->code != (0x10000u | (q->cip_service & 0x7fu)))
+		return 0;
+	return 1;
+}
+
 /* PDU rules are not grouped by transport: "alert udp ... (dnp3_func:...)" must not fire on DNP3 over TCP */
 static inline int verify_pdu(const struct ots_rule *r, const struct ots_sig_pkt *p, const struct ots_match_in *in)
 {
 	if ((r->l4 == OTS_RL4_TCP || r->l4 == OTS_RL4_UDP) && p->l4 != r->l4)
 		return 0;
-	return verify(r, p, in);
+	return ots_rule_match(r, in) && ots_rule_match_header(r, p->family, p->sip, p->sport, p->dip, p->dport);
 }
 
 int ots_sigdb_scan(const struct ots_sigdb *db, struct ots_sigscan *s, const struct ots_sig_pkt *p,
@@ -941,14 +1036,23 @@ int ots_sigdb_pdu(const struct ots_sigdb *db, struct ots_sigscan *s, const struc
 	struct ots_match_in in = p->in;
 	in.pcre_md = s->md;
 	const struct ots_rule *rules = db->rs->rules;
-	const uint32_t *list = db->pdu[app];
-	for (uint32_t k = 0; k < db->npdu_pass[app]; k++)
-		if (verify_pdu(&rules[list[k]], p, &in))
-			return 0;
+	const struct pdu_pre *pre = db->pre[app];
+	const uint32_t code = in.pdu ? in.pdu->code : NO_CODE;
 	int n = 0;
-	for (uint32_t k = db->npdu_pass[app]; k < db->npdu[app]; k++) {
-		const struct ots_rule *r = &rules[list[k]];
-		if (verify_pdu(r, p, &in)) {
+	/* the pass part, then the others: in each, the rules pinned to this PDU's code, then the unpinned tail */
+	for (int part = 0; part < 2; part++) {
+		uint32_t lo = part ? db->npdu_pass[app] : 0, hi = part ? db->npdu[app] : db->npdu_pass[app];
+		uint32_t any = code_lower(pre, lo, hi, NO_CODE);
+		for (uint32_t k = code_lower(pre, lo, any, code);; k++) {
+			if (k < any && pre[k].code != code)
+				k = any; /* past this code's rules: on to the unpinned */
+			if (k >= hi)
+				break;
+			const struct ots_rule *r = &rules[pre[k].rule];
+			if (!pre_ok(&pre[k], p, in.pdu) || !verify_pdu(r, p, &in))
+				continue;
+			if (!part)
+				return 0; /* a pass rule matched: nothing is reported */
 			if (hit)
 				hit(ud, r);
 			n++;

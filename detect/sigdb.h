@@ -71,6 +71,8 @@ void ots_sigscan_free(struct ots_sigscan *s);
 int ots_sigdb_wants(const struct ots_sigdb *db, uint8_t l4, uint16_t app);
 /* 1 when some rule has OT keywords for this application protocol */
 int ots_sigdb_wants_pdu(const struct ots_sigdb *db, uint16_t app);
+/* 1 when some rule with OT keywords could match a PDU of this application protocol and code */
+int ots_sigdb_wants_code(const struct ots_sigdb *db, uint16_t app, uint32_t code);
 /* bytes of stream context worth carrying between TCP segments: longest fast pattern - 1 */
 uint32_t ots_sigdb_overlap(const struct ots_sigdb *db);
 

@@ -268,6 +268,67 @@ static void test_stream_context(void)
 	ots_detect_free(d);
 }
 
+/* rules with OT keywords: those pinned to the PDU's function code and the unpinned ones fire, the others not;
+ * a pass rule pinned to a code suppresses only that code */
+static void hit_sids(void *ud, const struct ots_rule *r)
+{
+	uint32_t *mask = ud;
+	*mask |= 1u << (r->sid - 10);
+}
+
+static void test_pdu_rules_by_code(void)
+{
+	struct ots_detect *d = build(
+		"alert modbus any any -> any any (msg:\"fc5\"; modbus: function 5; sid:10;)\n"
+		"alert modbus any any -> any any (msg:\"fc6\"; modbus: function 6; sid:11;)\n"
+		"alert modbus any any -> any any (msg:\"write\"; modbus: access write; sid:12;)\n"
+		"alert modbus any any -> any any (msg:\"fc16\"; modbus: function 16; sid:13;)\n"
+		"alert modbus any any -> any any (msg:\"not 3\"; modbus: function !3; sid:14;)\n"
+		"pass modbus 10.0.0.9 any -> any any (msg:\"trusted fc6\"; modbus: function 6; sid:15;)\n",
+		0, 0);
+	CU_ASSERT_FATAL(d != NULL && d->db != NULL);
+	struct ots_sigscan *sc = NULL;
+	CU_ASSERT_FATAL(ots_sigscan_create(d->db, &sc) == 0);
+	struct ots_det_flow f = flow(1, 2, OTS_APP_MODBUS);
+	uint8_t sip[16] = { 10, 0, 0, 1 }, dip[16] = { 10, 0, 0, 2 };
+	struct ots_sig_pkt p;
+	memset(&p, 0, sizeof(p));
+	p.l4 = OTS_RL4_TCP;
+	p.app = OTS_APP_MODBUS;
+	p.family = 4;
+	p.sip = sip;
+	p.dip = dip;
+	p.sport = 40000;
+	p.dport = 502;
+	p.in.to_server = 1;
+	p.in.established = 1;
+	struct ots_pdu pdu = { .proto = OTS_APP_MODBUS, .dir = OTS_DIR_TO_SERVER, .kind = OTS_PDU_REQUEST, .unit = 1,
+			       .flags = OTS_PDUF_WRITE };
+	const struct { uint32_t code, want; } cases[] = {
+		{ 5, 1u << 0 | 1u << 2 | 1u << 4 }, { 6, 1u << 1 | 1u << 2 | 1u << 4 },
+		{ 16, 1u << 2 | 1u << 3 | 1u << 4 }, { 3, 0 }, { 15, 1u << 2 | 1u << 4 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t mask = 0;
+		pdu.code = cases[i].code;
+		pdu.flags = cases[i].code == 3 ? OTS_PDUF_READ : OTS_PDUF_WRITE;
+		p.in.pdu = &pdu;
+		ots_sigdb_pdu(d->db, sc, &p, hit_sids, &mask);
+		CU_ASSERT_EQUAL(mask, cases[i].want);
+	}
+	sip[3] = 9; /* the trusted host: fc 6 passes, fc 5 still alerts */
+	uint32_t mask = 0;
+	pdu.code = 6;
+	ots_sigdb_pdu(d->db, sc, &p, hit_sids, &mask);
+	CU_ASSERT_EQUAL(mask, 0);
+	pdu.code = 5;
+	ots_sigdb_pdu(d->db, sc, &p, hit_sids, &mask);
+	CU_ASSERT_EQUAL(mask, 1u << 0 | 1u << 2 | 1u << 4);
+	(void)f;
+	ots_sigscan_free(sc);
+	ots_detect_free(d);
+}
+
 static int init(void)
 {
 	ots_registry_init();
@@ -282,6 +343,7 @@ static const struct ots_test tests[] = {
 	{ "aggregation in the worker", test_aggregation_in_worker },
 	{ "OT engine on PDUs", test_ot_engine_pdu },
 	{ "stream context", test_stream_context },
+	{ "PDU rules indexed by code", test_pdu_rules_by_code },
 	{ NULL, NULL },
 };
 
