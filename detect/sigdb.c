@@ -43,6 +43,57 @@ struct sig_unit {
 	uint64_t key;
 };
 
+/* A fast pattern shorter than this is not worth a Hyperscan prefilter: a 1-2 byte literal ("|00 00|", "|81|")
+ * occurs in nearly every OT packet, so its rule is verified on every packet of its group instead, behind the
+ * cheap anchor check below (unless the rule names its fast_pattern explicitly). */
+#define MIN_FP 3
+#define MAX_ANCHORS 3
+
+/* contents a rule requires at an exact position (offset N; depth = length), checked before the full verify */
+struct anchor {
+	uint8_t n;
+	struct {
+		uint16_t off;
+		uint8_t len;
+		uint8_t b[4];
+	} a[MAX_ANCHORS];
+};
+
+static int prefilter_fp(const struct ots_rule *r, const struct ots_content **c)
+{
+	return ots_rule_fast_pattern(r, c) == 1 && *c && (*c)->len > 0 &&
+	       ((*c)->len >= MIN_FP || ((*c)->flags & OTS_CF_FAST));
+}
+
+static void anchors_of(const struct ots_rule *r, struct anchor *an)
+{
+	an->n = 0;
+	for (unsigned i = 0; i < r->nopts && an->n < MAX_ANCHORS; i++) {
+		const struct ots_opt *o = &r->opts[i];
+		if (o->type != OTS_OPT_CONTENT)
+			continue;
+		const struct ots_content *c = &o->u.c;
+		if ((c->flags & (OTS_CF_NEGATED | OTS_CF_NOCASE | OTS_CF_RELATIVE)) ||
+		    (c->flags & (OTS_CF_OFFSET | OTS_CF_DEPTH)) != (OTS_CF_OFFSET | OTS_CF_DEPTH) || c->depth != c->len ||
+		    c->len > 4 || c->offset < 0 || c->offset > 65535)
+			continue;
+		an->a[an->n].off = (uint16_t)c->offset;
+		an->a[an->n].len = (uint8_t)c->len;
+		memcpy(an->a[an->n].b, c->pat, c->len);
+		an->n++;
+	}
+}
+
+static inline int anchors_ok(const struct anchor *an, const struct ots_match_in *in)
+{
+	for (unsigned i = 0; i < an->n; i++) {
+		uint32_t at = in->pkt_off + an->a[i].off;
+		if (at + an->a[i].len > in->len || memcmp(in->buf + at, an->a[i].b, an->a[i].len))
+			return 0;
+	}
+	return 1;
+}
+
 /* a PDU rule's hot fields, contiguous; each app's list is sorted (pass rules first) by the PDU code the rule's OT
  * keywords pin (NO_CODE last), so a PDU looks at the rules of its own code and the unpinned ones, not all */
 #define NO_CODE UINT32_MAX
@@ -64,6 +115,7 @@ struct ots_sigdb {
 	struct sig_unit *units;
 	uint32_t nunits;
 	uint32_t max_pat;
+	struct anchor *anchors;          /* per rule */
 	struct pdu_pre *pre[OTS_APP_MAX]; /* per app: OT rules, pass rules first, each part sorted by code */
 	uint32_t npdu[OTS_APP_MAX], npdu_pass[OTS_APP_MAX];
 	hs_scratch_t *scratch;           /* prototype, cloned per worker */
@@ -275,7 +327,7 @@ static int unit_prepare(struct sig_unit *u, const struct ots_ruleset *rs, const 
 	for (uint32_t i = 0; i < u->nmemb; i++) {
 		const struct ots_content *c = NULL;
 		uint32_t ri = u->memb[i];
-		if (ots_rule_fast_pattern(&rs->rules[ri], &c) == 1 && c && c->len > 0)
+		if (prefilter_fp(&rs->rules[ri], &c))
 			e[ne++] = (struct fp_ent){ ri, is_pass[ri], c };
 		else
 			u->nofp[u->nnofp++] = ri;
@@ -579,6 +631,7 @@ void ots_sigdb_free(struct ots_sigdb *db)
 	if (db->scratch)
 		hs_free_scratch(db->scratch);
 	free(db->is_pass);
+	free(db->anchors);
 	free(db);
 }
 
@@ -626,7 +679,7 @@ static int build_groups(struct ots_sigdb *db, struct ots_sigdb_report *rep, char
 		if (placed) {
 			rep->rules++;
 			const struct ots_content *c = NULL;
-			if (ots_rule_fast_pattern(r, &c) == 1 && c && c->len > 0) {
+			if (prefilter_fp(r, &c)) {
 				if (c->len - 1u > db->overlap)
 					db->overlap = c->len - 1u;
 			} else {
@@ -758,13 +811,16 @@ int ots_sigdb_build(const struct ots_ruleset *rs, const struct ots_sigdb_opts *o
 	db->rs = rs;
 	db->nrules = rs->n;
 	db->is_pass = calloc(rs->n ? rs->n : 1, 1);
-	if (!db->is_pass) {
+	db->anchors = calloc(rs->n ? rs->n : 1, sizeof(*db->anchors));
+	if (!db->is_pass || !db->anchors) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto fail;
 	}
-	for (uint32_t i = 0; i < rs->n; i++)
+	for (uint32_t i = 0; i < rs->n; i++) {
 		db->is_pass[i] = rs->rules[i].action == OTS_ACT_PASS;
+		anchors_of(&rs->rules[i], &db->anchors[i]);
+	}
 	rc = build_groups(db, rep, err, errlen);
 	if (rc < 0)
 		goto fail;
@@ -1005,7 +1061,8 @@ int ots_sigdb_scan(const struct ots_sigdb *db, struct ots_sigscan *s, const stru
 		hs_scan(u->hs, (const char *)p->in.buf, p->in.len, 0, s->scratch, on_match, s);
 	}
 	for (uint32_t k = 0; k < u->nnofp; k++)
-		add_cand(s, u->nofp[k]);
+		if (anchors_ok(&db->anchors[u->nofp[k]], &p->in))
+			add_cand(s, u->nofp[k]);
 	if (!s->npass && !s->nother)
 		return 0;
 

@@ -329,6 +329,40 @@ static void test_pdu_rules_by_code(void)
 	ots_detect_free(d);
 }
 
+/* rules whose contents are all shorter than 3 bytes skip Hyperscan; their exact-position contents are checked
+ * first (UMAS "stop PLC": MBAP protocol 0, function 90, UMAS function 0x41) */
+static void test_short_anchored_contents(void)
+{
+	struct ots_detect *d = build("alert tcp any any -> any 502 (msg:\"umas stop\"; flow:to_server; "
+				     "content:\"|00 00|\"; offset:2; depth:2; content:\"|5a|\"; offset:7; depth:1; "
+				     "content:\"|41|\"; offset:9; depth:1; sid:30;)\n", 0, 0);
+	CU_ASSERT_FATAL(d != NULL && d->db != NULL);
+	CU_ASSERT_EQUAL(d->rep.rules_no_fp, 1);
+	CU_ASSERT_EQUAL(d->rep.patterns, 0);
+	struct sink s = { 0 };
+	struct ots_detect_worker w;
+	CU_ASSERT_FATAL(ots_detect_worker_init(&w, d, sink_emit, &s) == 0);
+	struct ots_det_flow f = flow(1, 2, OTS_APP_MODBUS);
+	const uint8_t stop[] = { 0x00, 0x07, 0x00, 0x00, 0x00, 0x04, 0x01, 0x5a, 0x00, 0x41 };
+	const uint8_t start[] = { 0x00, 0x07, 0x00, 0x00, 0x00, 0x04, 0x01, 0x5a, 0x00, 0x40 };
+	const uint8_t read[] = { 0x00, 0x07, 0x00, 0x00, 0x00, 0x06, 0x01, 0x03, 0x00, 0x41, 0x00, 0x01 };
+	ots_detect_payload(&w, &f, 1, start, sizeof(start), 0, S);
+	ots_detect_payload(&w, &f, 1, read, sizeof(read), 0, S);
+	ots_detect_payload(&w, &f, 1, stop, 9, 0, S); /* truncated before the UMAS function */
+	CU_ASSERT_EQUAL(s.n, 0);
+	ots_detect_payload(&w, &f, 1, stop, sizeof(stop), 0, S);
+	CU_ASSERT_EQUAL(s.n, 1);
+	/* the same frame after 5 bytes of carried stream context: positions count from the new bytes */
+	uint8_t ctx[5 + sizeof(stop)] = { 0x41, 0x41, 0x5a, 0x00, 0x00 };
+	memcpy(ctx + 5, stop, sizeof(stop));
+	ots_detect_payload(&w, &f, 1, ctx, sizeof(ctx), 5, 2 * S);
+	CU_ASSERT_EQUAL(s.n, 2);
+	ots_detect_payload(&w, &f, 1, ctx, sizeof(ctx), 4, 3 * S); /* shifted by one: no */
+	CU_ASSERT_EQUAL(s.n, 2);
+	ots_detect_worker_fini(&w);
+	ots_detect_free(d);
+}
+
 static int init(void)
 {
 	ots_registry_init();
@@ -344,6 +378,7 @@ static const struct ots_test tests[] = {
 	{ "OT engine on PDUs", test_ot_engine_pdu },
 	{ "stream context", test_stream_context },
 	{ "PDU rules indexed by code", test_pdu_rules_by_code },
+	{ "short anchored contents", test_short_anchored_contents },
 	{ NULL, NULL },
 };
 
