@@ -20,15 +20,17 @@
  *   bigtable --bigtable UDP flows established, then packets hitting them in scattered order: the lookup cost
  *            when the table is far larger than the caches (a large site).
  * and, with --rules FILE / --shipped-rules (or --detect-only), detection on a "fresh" replay of every capture:
- *   detect   ots_worker_process() as "worker" above, but every replay pass rewrites the TCP sequence and
- *            acknowledgement numbers of its copy of the frames (+ pass * --seq-step, mod 2^32, both directions):
- *            each pass is a new connection (a SYN with a new ISN reopens a closed flow) or, for flows picked up
- *            mid-stream, a jump forward (reassembly reports a gap and resumes), so TCP payload is delivered,
- *            parsed and scanned on every pass. (Replayed unchanged, from the second pass on every TCP segment is
- *            an old retransmission: reassembly drops it and nothing is parsed or scanned.) Measured without
- *            detection (run.detect NULL) and with the ruleset built by ots_detect_from_config() (signatures +
- *            OT engine), each on a new worker; per-pass counters (payload bytes delivered, PDUs parsed, scans,
- *            bytes scanned, rule matches) show the payload really went through on every pass.
+ *   detect   ots_worker_process() as "worker" above, but every replay pass renumbers the TCP sequence and
+ *            acknowledgement numbers in its copy of the frames (--seq-mode, capture_plan()): "continue" (default)
+ *            advances each direction by the sequence space it uses per pass, so the next pass goes on in order
+ *            (a connection the capture closes reopens with a new ISN); "step" adds pass * --seq-step to seq and
+ *            ack in both directions (a jump forward: reassembly holds, then reports a gap); "none" leaves them.
+ *            So TCP payload is delivered, parsed and scanned on every pass. (Replayed unchanged, from the second
+ *            pass on every TCP segment is an old retransmission: reassembly drops it and nothing is parsed or
+ *            scanned.) Measured without detection (run.detect NULL) and with the ruleset built by
+ *            ots_detect_from_config() (signatures + OT engine), each on a new worker; per-pass counters (payload
+ *            bytes delivered, PDUs parsed, scans, bytes scanned, rule matches) show the payload really went
+ *            through on every pass.
  *   --gen-rules N writes N synthetic rules (deterministic) to stdout and exits.
  * Results: a text table on stdout and one JSON object (last line of stdout, and --json FILE).
  */
