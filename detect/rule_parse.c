@@ -516,14 +516,35 @@ static int last_escaped(const char *v, size_t n)
 	return (int)(bs & 1);
 }
 
+/* kw's value v is "..." (its closing quote not escaped); *n = strlen(v) */
+static int quotes_ok(struct pctx *p, const char *kw, const char *v, size_t *n)
+{
+	*n = strlen(v);
+	if (*n == 0 || v[0] != '"')
+		return perr(p, "%s: missing opening quote", kw);
+	if (*n < 2 || v[*n - 1] != '"' || last_escaped(v, *n))
+		return perr(p, "%s: missing closing quote", kw);
+	return 0;
+}
+
+/* a leading '!' and the blanks after it: skipped; 1 when there was one */
+static int skip_not(const char **s)
+{
+	if (**s != '!')
+		return 0;
+	(*s)++;
+	while (is_ws((unsigned char)**s))
+		(*s)++;
+	return 1;
+}
+
 /* a quoted string value: "..." where a backslash escapes the next character; out NUL-terminated (cut to outlen) */
 static int quoted(struct pctx *p, const char *kw, const char *v, char *out, size_t outlen)
 {
-	size_t n = strlen(v);
-	if (n == 0 || v[0] != '"')
-		return perr(p, "%s: missing opening quote", kw);
-	if (n < 2 || v[n - 1] != '"' || last_escaped(v, n))
-		return perr(p, "%s: missing closing quote", kw);
+	size_t n;
+	int rc = quotes_ok(p, kw, v, &n);
+	if (rc)
+		return rc;
 	size_t k = 0;
 	for (size_t i = 1; i + 1 < n; i++) {
 		char c = v[i];
@@ -640,18 +661,11 @@ static int content_parse(struct pctx *p, const char *v)
 {
 	if (!v || !*v)
 		return perr(p, "content: missing value");
-	int neg = 0;
-	if (*v == '!') {
-		neg = 1;
-		v++;
-		while (is_ws((unsigned char)*v))
-			v++;
-	}
-	size_t n = strlen(v);
-	if (n == 0 || v[0] != '"')
-		return perr(p, "content: missing opening quote");
-	if (n < 2 || v[n - 1] != '"' || last_escaped(v, n))
-		return perr(p, "content: missing closing quote");
+	int neg = skip_not(&v);
+	size_t n;
+	int rc = quotes_ok(p, "content", v, &n);
+	if (rc)
+		return rc;
 	uint8_t pat[OTS_RULE_MAX_CONTENT];
 	size_t k = 0;
 	int hex = 0, nib = -1;
@@ -781,18 +795,11 @@ static int pcre_parse(struct pctx *p, const char *v)
 {
 	if (!v || !*v)
 		return perr(p, "pcre: missing value");
-	int neg = 0;
-	if (*v == '!') {
-		neg = 1;
-		v++;
-		while (is_ws((unsigned char)*v))
-			v++;
-	}
-	size_t n = strlen(v);
-	if (n == 0 || v[0] != '"')
-		return perr(p, "pcre: missing opening quote");
-	if (n < 2 || v[n - 1] != '"' || last_escaped(v, n))
-		return perr(p, "pcre: missing closing quote");
+	int neg = skip_not(&v);
+	size_t n;
+	int rc = quotes_ok(p, "pcre", v, &n);
+	if (rc)
+		return rc;
 	const char *re = v + 1, *end = v + n - 1; /* between the quotes */
 	if (re == end || *re != '/')
 		return perr(p, "pcre: the regex must be written /.../flags");
@@ -943,6 +950,29 @@ static int byte_check(struct pctx *p, const char *kw, struct ots_byte_op *b, int
 	return 0;
 }
 
+/* the end of a byte_test / byte_jump (jump), after its own fields: the offset (parts[at]), the flags after it, the
+ * checks of the whole; adds the option */
+static int byte_add(struct pctx *p, int jump, struct ots_byte_op *b, char **parts, int at, int np)
+{
+	const char *kw = jump ? "byte_jump" : "byte_test";
+	int64_t off;
+	if (parse_i64(parts[at], -65535, 65535, &off))
+		return perr(p, "%s: bad offset '%s'", kw, parts[at]);
+	for (int i = at + 1; i < np; i++) {
+		int rc = byte_flag(p, kw, b, parts[i], jump);
+		if (rc)
+			return rc;
+	}
+	int rc = byte_check(p, kw, b, off);
+	if (rc)
+		return rc;
+	struct ots_opt *o = opt_add(p, jump ? OTS_OPT_BYTE_JUMP : OTS_OPT_BYTE_TEST);
+	if (!o)
+		return -EINVAL;
+	o->u.b = *b;
+	return 0;
+}
+
 static int byte_test_parse(struct pctx *p, char *v)
 {
 	if (!v || !*v)
@@ -954,17 +984,12 @@ static int byte_test_parse(struct pctx *p, char *v)
 	struct ots_byte_op b;
 	memset(&b, 0, sizeof(b));
 	uint64_t nb, val;
-	int64_t off;
 	if (parse_u64(parts[0], 10, &nb) || nb == 0)
 		return perr(p, "byte_test: bad nbytes '%s'", parts[0]);
 	b.nbytes = (uint8_t)nb;
 	const char *op = parts[1];
-	if (*op == '!') {
+	if (skip_not(&op))
 		b.flags |= OTS_BF_NEGATE;
-		op++;
-		while (is_ws((unsigned char)*op))
-			op++;
-	}
 	if (!strcmp(op, "=") || (!*op && (b.flags & OTS_BF_NEGATE)))
 		b.op = OTS_CMP_EQ;
 	else if (!strcmp(op, "<"))
@@ -984,21 +1009,7 @@ static int byte_test_parse(struct pctx *p, char *v)
 	if (parse_u64(parts[2], UINT64_MAX, &val))
 		return perr(p, "byte_test: bad value '%s'", parts[2]);
 	b.value = val;
-	if (parse_i64(parts[3], -65535, 65535, &off))
-		return perr(p, "byte_test: bad offset '%s'", parts[3]);
-	for (int i = 4; i < np; i++) {
-		int rc = byte_flag(p, "byte_test", &b, parts[i], 0);
-		if (rc)
-			return rc;
-	}
-	int rc = byte_check(p, "byte_test", &b, off);
-	if (rc)
-		return rc;
-	struct ots_opt *o = opt_add(p, OTS_OPT_BYTE_TEST);
-	if (!o)
-		return -EINVAL;
-	o->u.b = b;
-	return 0;
+	return byte_add(p, 0, &b, parts, 3, np);
 }
 
 static int byte_jump_parse(struct pctx *p, char *v)
@@ -1013,25 +1024,10 @@ static int byte_jump_parse(struct pctx *p, char *v)
 	memset(&b, 0, sizeof(b));
 	b.multiplier = 1;
 	uint64_t nb;
-	int64_t off;
 	if (parse_u64(parts[0], 10, &nb) || nb == 0)
 		return perr(p, "byte_jump: bad nbytes '%s'", parts[0]);
 	b.nbytes = (uint8_t)nb;
-	if (parse_i64(parts[1], -65535, 65535, &off))
-		return perr(p, "byte_jump: bad offset '%s'", parts[1]);
-	for (int i = 2; i < np; i++) {
-		int rc = byte_flag(p, "byte_jump", &b, parts[i], 1);
-		if (rc)
-			return rc;
-	}
-	int rc = byte_check(p, "byte_jump", &b, off);
-	if (rc)
-		return rc;
-	struct ots_opt *o = opt_add(p, OTS_OPT_BYTE_JUMP);
-	if (!o)
-		return -EINVAL;
-	o->u.b = b;
-	return 0;
+	return byte_add(p, 1, &b, parts, 1, np);
 }
 
 static int isdataat_parse(struct pctx *p, char *v)
@@ -1044,12 +1040,7 @@ static int isdataat_parse(struct pctx *p, char *v)
 		return perr(p, "isdataat: missing value");
 	struct ots_isdataat d = { 0, 0, 0 };
 	const char *n = parts[0];
-	if (*n == '!') {
-		d.negated = 1;
-		n++;
-		while (is_ws((unsigned char)*n))
-			n++;
-	}
+	d.negated = (uint8_t)skip_not(&n);
 	uint64_t x;
 	if (parse_u64(n, 65535, &x))
 		return perr(p, "isdataat: bad value '%s'", parts[0]);

@@ -43,6 +43,7 @@
 #include "export/record.h"
 #include "export/sink.h"
 #include "export/spool.h"
+#include "export/util.h"
 
 #define REPLAY_BATCH 10000u     /* records moved from the spool to librdkafka per poll() */
 #define FLUSH_INFLIGHT_MIN_MS 500
@@ -101,24 +102,6 @@ struct ksink {
 };
 
 rd_kafka_t *ots_sink_kafka_handle(struct ots_sink *s); /* tests: the producer, e.g. for rd_kafka_test_fatal_error */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* opaque per message: bit 0 = 1: replayed from the spool, ticket in the rest;
  *                     bit 0 = 0: produced directly, type in bits 1-8, put sequence number above */
@@ -179,7 +162,7 @@ static void broker_down(struct ksink *ks, const char *reason)
 		return;
 	ks->down = 1;
 	ks->down_wall = time(NULL);
-	ks->down_ns = ks->down_remind_ns = now_ns();
+	ks->down_ns = ks->down_remind_ns = ots_mono_ns();
 	short_reason(ks->down_why, sizeof(ks->down_why), ks->last_transport[0] ? ks->last_transport : reason);
 	OTS_WARN("kafka: no broker reachable at %s (%s): records wait in memory (up to %u) and then in the spool %s; "
 		 "they are sent when a broker is back",
@@ -195,13 +178,13 @@ static void broker_ok(struct ksink *ks)
 	ks->down = 0;
 	OTS_INFO("kafka: broker reachable again after %.1f s; %" PRIu64 " records in memory and %" PRIu64
 		 " in the spool are being sent",
-		 (double)(now_ns() - ks->down_ns) / 1e9, ks->direct_q + ks->replay_q, spool_records(ks));
+		 (double)(ots_mono_ns() - ks->down_ns) / 1e9, ks->direct_q + ks->replay_q, spool_records(ks));
 }
 
 static void note_drop(struct ksink *ks, int r)
 {
 	ks->dropped++;
-	uint64_t now = now_ns();
+	uint64_t now = ots_mono_ns();
 	ks->last_drop_ns = now;
 	if (ks->drop_log_ns && now - ks->drop_log_ns < LOG_EVERY_NS)
 		return;
@@ -222,7 +205,7 @@ static void note_drop(struct ksink *ks, int r)
 static void note_fail(struct ksink *ks, rd_kafka_resp_err_t err, const char *topic, int type)
 {
 	ks->failed++;
-	uint64_t now = now_ns();
+	uint64_t now = ots_mono_ns();
 	struct faillog *f = NULL;
 	for (unsigned i = 0; i < sizeof(ks->fl) / sizeof(ks->fl[0]); i++)
 		if (ks->fl[i].ns && ks->fl[i].err == (int)err && ks->fl[i].type == type)
@@ -401,7 +384,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		OTS_DEBUG("kafka: %s", reason);
 		break;
 	default: {
-		uint64_t now = now_ns();
+		uint64_t now = ots_mono_ns();
 		if (err == ks->last_err && ks->err_log_ns && now - ks->err_log_ns < LOG_EVERY_NS)
 			break;
 		ks->last_err = err;
@@ -456,7 +439,7 @@ static int producer_create(struct ksink *ks, char *err, size_t errlen)
 	ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, es, sizeof(es));
 	if (!ks->rk) {
 		rd_kafka_conf_destroy(c);
-		seterr(err, errlen, "kafka: cannot start the producer: %s", es);
+		ots_seterr(err, errlen, "kafka: cannot start the producer: %s", es);
 		return -EINVAL;
 	}
 	rd_kafka_set_log_queue(ks->rk, NULL); /* librdkafka's log lines are served by rd_kafka_poll() */
@@ -467,7 +450,7 @@ static int producer_create(struct ksink *ks, char *err, size_t errlen)
 static void drain(struct ksink *ks, uint64_t deadline)
 {
 	while (ks->direct_q + ks->replay_q > 0) {
-		uint64_t now = now_ns();
+		uint64_t now = ots_mono_ns();
 		if (now >= deadline)
 			break;
 		uint64_t left = (deadline - now) / 1000000u;
@@ -488,7 +471,7 @@ static void recover(struct ksink *ks)
 {
 	if (ks->rk) {
 		purge(ks, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		drain(ks, now_ns() + 5000000000ull);
+		drain(ks, ots_mono_ns() + 5000000000ull);
 		if (ks->direct_q + ks->replay_q)
 			OTS_ERR("kafka: %" PRIu64 " records did not come back from the failed producer",
 				ks->direct_q + ks->replay_q);
@@ -496,12 +479,12 @@ static void recover(struct ksink *ks)
 		back_flush(ks);
 		producer_destroy(ks);
 	}
-	if (now_ns() < ks->recreate_after_ns)
+	if (ots_mono_ns() < ks->recreate_after_ns)
 		return;
 	char err[600];
 	if (producer_create(ks, err, sizeof(err)) < 0) {
 		OTS_ERR("%s; retrying in 5 s (records go to the spool meanwhile)", err);
-		ks->recreate_after_ns = now_ns() + 5000000000ull;
+		ks->recreate_after_ns = ots_mono_ns() + 5000000000ull;
 		return;
 	}
 	ks->fatal = 0;
@@ -628,7 +611,7 @@ static void k_poll(struct ots_sink *s)
 	replay(ks, REPLAY_BATCH);
 	ots_spool_tick(ks->sp);
 	if (ks->down) {
-		uint64_t now = now_ns();
+		uint64_t now = ots_mono_ns();
 		if (now - ks->down_remind_ns >= DOWN_REMIND_NS) {
 			ks->down_remind_ns = now;
 			OTS_WARN("kafka: still no broker reachable at %s after %.0f s: %" PRIu64
@@ -642,13 +625,13 @@ static void k_poll(struct ots_sink *s)
 static int k_flush(struct ots_sink *s, int timeout_ms)
 {
 	struct ksink *ks = (struct ksink *)s;
-	uint64_t dropped0 = ks->dropped, t0 = now_ns();
+	uint64_t dropped0 = ks->dropped, t0 = ots_mono_ns();
 	uint64_t deadline = t0 + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000ull;
 	if (ks->fatal)
 		recover(ks);
 	if (ks->rk) {
 		/* 1. deliver, and keep replaying the spool, while a broker answers */
-		while (!ks->down && !ks->fatal && now_ns() < deadline &&
+		while (!ks->down && !ks->fatal && ots_mono_ns() < deadline &&
 		       (ks->direct_q + ks->replay_q > 0 || ots_spool_unread(ks->sp) > 0)) {
 			rd_kafka_poll(ks->rk, 10);
 			replay(ks, REPLAY_BATCH);
@@ -658,8 +641,8 @@ static int k_flush(struct ots_sink *s, int timeout_ms)
 			purge(ks, RD_KAFKA_PURGE_F_QUEUE);
 		/* 3. what is in flight: wait for the broker's answer */
 		uint64_t inflight_deadline = deadline;
-		if (inflight_deadline < now_ns() + FLUSH_INFLIGHT_MIN_MS * 1000000ull)
-			inflight_deadline = now_ns() + FLUSH_INFLIGHT_MIN_MS * 1000000ull;
+		if (inflight_deadline < ots_mono_ns() + FLUSH_INFLIGHT_MIN_MS * 1000000ull)
+			inflight_deadline = ots_mono_ns() + FLUSH_INFLIGHT_MIN_MS * 1000000ull;
 		drain(ks, inflight_deadline);
 		/* 4. no answer: spool them too; the broker may have written them */
 		uint64_t left = ks->direct_q + ks->replay_q;
@@ -705,7 +688,7 @@ static void k_stats(struct ots_sink *s, struct ots_sink_stats *st)
 	st->replayed = ks->replayed;
 	st->spool_bytes = ss.bytes;
 	st->spool_records = ss.records;
-	int dropping = ks->last_drop_ns && now_ns() - ks->last_drop_ns < DROP_UNHEALTHY_NS;
+	int dropping = ks->last_drop_ns && ots_mono_ns() - ks->last_drop_ns < DROP_UNHEALTHY_NS;
 	st->healthy = !ks->down && !ks->fatal && ks->rk && !dropping;
 	double mb = (double)ss.bytes / 1048576.0;
 	if (ks->fatal || !ks->rk) {
@@ -776,21 +759,21 @@ static int conf_set(rd_kafka_conf_t *c, const char *name, const char *value, int
 	if (rd_kafka_conf_set(c, name, value, es, sizeof(es)) == RD_KAFKA_CONF_OK)
 		return 0;
 	if (user)
-		seterr(err, errlen, "kafka: export.kafka.properties.%s: %s", name, es);
+		ots_seterr(err, errlen, "kafka: export.kafka.properties.%s: %s", name, es);
 	else
-		seterr(err, errlen, "kafka: cannot set %s=%s: %s", name, value, es);
+		ots_seterr(err, errlen, "kafka: cannot set %s=%s: %s", name, value, es);
 	return -EINVAL;
 }
 
 struct ots_sink *ots_sink_kafka_open(const struct ots_config *cfg, char *err, size_t errlen)
 {
 	if (!cfg->kafka_brokers[0]) {
-		seterr(err, errlen, "kafka: no brokers configured (export.kafka.brokers / --kafka)");
+		ots_seterr(err, errlen, "kafka: no brokers configured (export.kafka.brokers / --kafka)");
 		return NULL;
 	}
 	struct ksink *ks = calloc(1, sizeof(*ks));
 	if (!ks) {
-		seterr(err, errlen, "kafka: out of memory");
+		ots_seterr(err, errlen, "kafka: out of memory");
 		return NULL;
 	}
 	ks->base.ops = &kafka_ops;
@@ -847,7 +830,7 @@ struct ots_sink *ots_sink_kafka_open(const struct ots_config *cfg, char *err, si
 	};
 	char serr[600];
 	if (ots_spool_open(&ks->sp, &so, serr, sizeof(serr)) < 0) {
-		seterr(err, errlen, "kafka: %s", serr);
+		ots_seterr(err, errlen, "kafka: %s", serr);
 		goto fail;
 	}
 	if (producer_create(ks, err, errlen) < 0)

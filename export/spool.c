@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include "config/config.h"
 #include "config/log.h"
+#include "export/util.h"
 
 #define REC_MAGIC 0x3153544fu /* "OTS1" */
 #define ST_PENDING 0x00u
@@ -137,24 +137,6 @@ struct ots_spool {
 	uint64_t bseg, boff;
 	int write_err_logged;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static inline uint32_t rd32(const uint8_t *p)
 {
@@ -349,7 +331,7 @@ static void sync_now(struct ots_spool *sp)
 		fsync(sp->dirfd);
 		sp->dir_dirty = 0;
 	}
-	sp->last_sync_ns = now_ns();
+	sp->last_sync_ns = ots_mono_ns();
 }
 
 static void seg_remove_at(struct ots_spool *sp, size_t i)
@@ -468,7 +450,7 @@ int ots_spool_open(struct ots_spool **out, const struct ots_spool_opts *o, char 
 {
 	*out = NULL;
 	if (!o->dir || !o->dir[0]) {
-		seterr(err, errlen, "spool: no directory given (export.spool.dir)");
+		ots_seterr(err, errlen, "spool: no directory given (export.spool.dir)");
 		return -EINVAL;
 	}
 	struct ots_spool *sp = calloc(1, sizeof(*sp));
@@ -492,18 +474,18 @@ int ots_spool_open(struct ots_spool **out, const struct ots_spool_opts *o, char 
 	sp->fsync_mode = o->readonly ? OTS_FSYNC_NEVER : o->fsync_mode;
 	sp->readonly = o->readonly;
 	sp->fsync_ns = (uint64_t)(o->fsync_ms ? o->fsync_ms : 1000) * 1000000ull;
-	sp->last_sync_ns = now_ns();
+	sp->last_sync_ns = ots_mono_ns();
 
 	int r = sp->readonly ? 0 : mkdir_p(sp->dir);
 	if (r < 0) {
-		seterr(err, errlen, "spool: cannot create the directory %s: %s (export.spool.dir)", sp->dir,
+		ots_seterr(err, errlen, "spool: cannot create the directory %s: %s (export.spool.dir)", sp->dir,
 		       strerror(-r));
 		goto fail;
 	}
 	sp->dirfd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sp->dirfd < 0) {
 		r = -errno;
-		seterr(err, errlen, "spool: cannot open the directory %s: %s (export.spool.dir)", sp->dir,
+		ots_seterr(err, errlen, "spool: cannot open the directory %s: %s (export.spool.dir)", sp->dir,
 		       strerror(-r));
 		goto fail;
 	}
@@ -514,13 +496,13 @@ int ots_spool_open(struct ots_spool **out, const struct ots_spool_opts *o, char 
 	sp->lockfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (sp->lockfd < 0) {
 		r = -errno;
-		seterr(err, errlen, "spool: directory %s is not writable: %s (export.spool.dir)", sp->dir,
+		ots_seterr(err, errlen, "spool: directory %s is not writable: %s (export.spool.dir)", sp->dir,
 		       strerror(-r));
 		goto fail;
 	}
 	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		seterr(err, errlen,
+		ots_seterr(err, errlen,
 		       "spool: directory %s is in use by another otsense process; give each sensor its own "
 		       "export.spool.dir",
 		       sp->dir);
@@ -528,7 +510,7 @@ int ots_spool_open(struct ots_spool **out, const struct ots_spool_opts *o, char 
 	}
 	if (access(sp->dir, W_OK) < 0) {
 		r = -errno;
-		seterr(err, errlen, "spool: directory %s is not writable: %s (export.spool.dir)", sp->dir,
+		ots_seterr(err, errlen, "spool: directory %s is not writable: %s (export.spool.dir)", sp->dir,
 		       strerror(-r));
 		goto fail;
 	}
@@ -537,7 +519,7 @@ list:;
 	DIR *d = fdopendir(dup(sp->dirfd));
 	if (!d) {
 		r = -errno;
-		seterr(err, errlen, "spool: cannot list %s: %s", sp->dir, strerror(-r));
+		ots_seterr(err, errlen, "spool: cannot list %s: %s", sp->dir, strerror(-r));
 		goto fail;
 	}
 	struct dirent *de;
@@ -549,7 +531,7 @@ list:;
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			r = fd < 0 ? -errno : -EINVAL;
-			seterr(err, errlen, "spool: cannot open %s/%s: %s", sp->dir, de->d_name,
+			ots_seterr(err, errlen, "spool: cannot open %s/%s: %s", sp->dir, de->d_name,
 			       fd < 0 ? strerror(-r) : "not a regular file");
 			if (fd >= 0)
 				close(fd);
@@ -678,7 +660,7 @@ static int append_to(struct ots_spool *sp, struct seg *s, int type, const void *
 			fsync(sp->dirfd);
 			sp->dir_dirty = 0;
 		}
-	} else if (sp->fsync_mode == OTS_FSYNC_INTERVAL && now_ns() - sp->last_sync_ns >= sp->fsync_ns) {
+	} else if (sp->fsync_mode == OTS_FSYNC_INTERVAL && ots_mono_ns() - sp->last_sync_ns >= sp->fsync_ns) {
 		sync_now(sp);
 	}
 	return 0;
@@ -932,14 +914,14 @@ void ots_spool_nack(struct ots_spool *sp, uint64_t ticket)
 void ots_spool_tick(struct ots_spool *sp)
 {
 	if (sp->fsync_mode == OTS_FSYNC_ALWAYS ||
-	    (sp->fsync_mode == OTS_FSYNC_INTERVAL && now_ns() - sp->last_sync_ns >= sp->fsync_ns)) {
+	    (sp->fsync_mode == OTS_FSYNC_INTERVAL && ots_mono_ns() - sp->last_sync_ns >= sp->fsync_ns)) {
 		int dirty = sp->dir_dirty;
 		for (size_t i = 0; i < sp->nsegs && !dirty; i++)
 			dirty = sp->segs[i].dirty;
 		if (dirty)
 			sync_now(sp);
 		else
-			sp->last_sync_ns = now_ns();
+			sp->last_sync_ns = ots_mono_ns();
 	}
 }
 

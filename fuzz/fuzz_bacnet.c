@@ -16,23 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/record.h"
 #include "protocols/bacnet.h"
 
-#define CHECK(x)                 \
-	do {                     \
-		if (!(x))        \
-			abort(); \
-	} while (0)
+#define FUZZ_PARSER ots_parser_bacnet
+#define FUZZ_PROTO OTS_APP_BACNET
+#include "fuzz/feed.h"
 
-static uint8_t cur_dir;
-
-static void on_pdu(void *ud, const struct ots_pdu *p)
+static void fuzz_pdu(void *ud, const struct ots_pdu *p)
 {
 	(void)ud;
-	CHECK(p->proto == OTS_APP_BACNET);
-	CHECK(p->dir == cur_dir);
-	CHECK(p->kind < OTS_PDU_KIND_MAX);
+	fuzz_check_pdu(p);
 	CHECK(p->code < 0x500);
 	CHECK(p->unit <= 0x3fffff);
 	CHECK(p->quantity == 0);
@@ -68,25 +61,13 @@ static int utf8_ok(const uint8_t *s, size_t n)
 	return 1;
 }
 
-static void on_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
+static void fuzz_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
 {
 	(void)ud;
-	CHECK(ep == OTS_EP_CLIENT || ep == OTS_EP_SERVER);
-	CHECK(kind >= 0 && kind < OTS_ATTR_MAX);
-	CHECK(conf > 0 && conf <= 100);
-	CHECK(len > 0 && len < 64);
+	fuzz_check_identity(ep, kind, conf, v, len, 63);
 	CHECK(utf8_ok((const uint8_t *)v, len));
 	CHECK(v[len - 1] != ' ');
 }
-
-static void on_event(void *ud, uint16_t proto, unsigned ev)
-{
-	(void)ud;
-	CHECK(proto == OTS_APP_BACNET);
-	CHECK(ev < ots_parser_bacnet.nevents && ots_parser_bacnet.events[ev]);
-}
-
-static const struct ots_app_ops ops = { on_pdu, on_identity, on_event };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -97,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i = 1;
 	while (i + 2 <= size) {
 		size_t len = (size_t)data[i] | (size_t)data[i + 1] << 8;
-		cur_dir = data[i] & 1;
+		int dir = data[i] & 1;
 		i += 2;
 		size_t n = size - i < len ? size - i : len;
 		const uint8_t *rec = data + i;
@@ -124,13 +105,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			memcpy(dg, rec, n);
 		}
-		int pr = ots_parser_bacnet.probe(dg, dl, cur_dir);
+		int pr = ots_parser_bacnet.probe(dg, dl, dir);
 		CHECK(pr >= -1 && pr <= 1);
-		struct ots_app_ctx c = { .ops = &ops, .proto = OTS_APP_BACNET, .dir = cur_dir,
-					 .transport = (mode & 4) ? 6 : 17 };
-		int rc = ots_parser_bacnet.parse(&c, dg, dl, state);
+		int rc = fuzz_parse(state, dir, 0, (mode & 4) ? 6 : 17, dg, dl);
 		free(dg);
-		CHECK(rc == 0 || rc == -1);
 		if (mode & 4)
 			CHECK(rc == -1);
 		if (rc < 0)

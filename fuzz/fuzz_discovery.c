@@ -14,13 +14,8 @@
 #include <string.h>
 
 #include "export/record.h"
+#include "fuzz/feed.h" /* CHECK */
 #include "protocols/discovery.h"
-
-#define CHECK(x)                 \
-	do {                     \
-		if (!(x))        \
-			abort(); \
-	} while (0)
 
 static void str_check(const char *s, size_t cap)
 {

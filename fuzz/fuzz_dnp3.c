@@ -7,9 +7,9 @@
  *   mode bit 2: the first delivery of each direction carries OTS_REASM_F_MIDSTREAM
  *   h bit 0: direction; bit 1: (TCP) deliver a gap of len bytes instead of data; bits 2..7: (TCP) split the
  *   record's bytes in two deliveries at that offset
- * Every record is also given to probe(). Invariants: no read or write outside the input or the state (the state
- * is a heap block of exactly state_size bytes), reported PDUs/identities/events are well formed, identities are
- * printable ASCII, parse returns 0 or -1 and is not called after -1.
+ * Every record is also given to probe(). Invariants: no read or write outside a delivery (an exactly sized heap
+ * copy) or the state (a heap block of exactly state_size bytes), reported PDUs/identities/events are well formed,
+ * identities are printable ASCII, parse returns 0 or -1 and is not called after -1.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -I. protocols/dnp3.c protocols/framing.c fuzz/fuzz_dnp3.c
  */
@@ -17,24 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/reasm.h"
-#include "export/record.h"
 #include "protocols/dnp3.h"
 
-#define CHECK(x)                 \
-	do {                     \
-		if (!(x))        \
-			abort(); \
-	} while (0)
+#define FUZZ_PARSER ots_parser_dnp3
+#define FUZZ_PROTO OTS_APP_DNP3
+#include "fuzz/feed.h"
 
-static uint8_t cur_dir;
-
-static void on_pdu(void *ud, const struct ots_pdu *p)
+static void fuzz_pdu(void *ud, const struct ots_pdu *p)
 {
 	(void)ud;
-	CHECK(p->proto == OTS_APP_DNP3);
-	CHECK(p->dir == cur_dir);
-	CHECK(p->kind < OTS_PDU_KIND_MAX);
+	fuzz_check_pdu(p);
 	CHECK(p->code < 0x200);
 	CHECK(p->unit <= 0xffff);
 	CHECK(p->address <= 0xffff);
@@ -44,26 +36,13 @@ static void on_pdu(void *ud, const struct ots_pdu *p)
 		CHECK(strlen(p->name) < 64);
 }
 
-static void on_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
+static void fuzz_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
 {
 	(void)ud;
-	CHECK(ep == OTS_EP_CLIENT || ep == OTS_EP_SERVER);
-	CHECK(kind >= 0 && kind < OTS_ATTR_MAX);
-	CHECK(conf > 0 && conf <= 100);
-	CHECK(len > 0 && len <= 64);
-	for (size_t i = 0; i < len; i++) /* printable ASCII only */
-		CHECK((uint8_t)v[i] >= 0x20 && (uint8_t)v[i] < 0x7f);
+	fuzz_check_identity(ep, kind, conf, v, len, 64);
+	fuzz_check_ascii(v, len);
 	CHECK(v[len - 1] != ' ');
 }
-
-static void on_event(void *ud, uint16_t proto, unsigned ev)
-{
-	(void)ud;
-	CHECK(proto == OTS_APP_DNP3);
-	CHECK(ev < ots_parser_dnp3.nevents && ots_parser_dnp3.events[ev]);
-}
-
-static const struct ots_app_ops ops = { on_pdu, on_identity, on_event };
 
 static size_t mkframe(uint8_t *out, const uint8_t *r, size_t n)
 {
@@ -112,31 +91,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			blen = mkframe(frame, rec, n);
 			bytes = frame;
 		}
-		/* exactly sized copy so ASan sees over-reads of the delivery */
+		/* exactly sized copy so ASan sees over-reads */
 		uint8_t *buf = malloc(blen ? blen : 1);
 		memcpy(buf, bytes, blen);
-		cur_dir = h & 1;
-		int pr = ots_parser_dnp3.probe(buf, blen, cur_dir);
+		int dir = h & 1;
+		int pr = ots_parser_dnp3.probe(buf, blen, dir);
 		CHECK(pr >= -1 && pr <= 1);
-		struct ots_app_ctx c = { .ops = &ops, .proto = OTS_APP_DNP3, .dir = cur_dir, .transport = transport };
-		if ((mode & 4) && !started[cur_dir])
-			c.flags |= OTS_REASM_F_MIDSTREAM;
-		started[cur_dir] = 1;
+		uint32_t flags = (mode & 4) && !started[dir] ? OTS_REASM_F_MIDSTREAM : 0;
+		started[dir] = 1;
 		int rc;
 		if (transport == 6 && (h & 2)) {
-			c.flags = OTS_REASM_F_GAP;
-			rc = ots_parser_dnp3.parse(&c, NULL, blen, state);
+			rc = fuzz_parse(state, dir, OTS_REASM_F_GAP, transport, NULL, blen);
 		} else if (transport == 6 && (h >> 2) && (size_t)(h >> 2) < blen) {
 			size_t k = h >> 2;
-			rc = ots_parser_dnp3.parse(&c, buf, k, state);
-			c.flags = 0;
+			rc = fuzz_parse(state, dir, flags, transport, buf, k);
 			if (rc == 0)
-				rc = ots_parser_dnp3.parse(&c, buf + k, blen - k, state);
+				rc = fuzz_parse(state, dir, 0, transport, buf + k, blen - k);
 		} else {
-			rc = ots_parser_dnp3.parse(&c, buf, blen, state);
+			rc = fuzz_parse(state, dir, flags, transport, buf, blen);
 		}
 		free(buf);
-		CHECK(rc == 0 || rc == -1);
 		if (rc < 0)
 			break;
 	}

@@ -7,34 +7,26 @@
  *               and device identification are reached; otherwise the bytes go in raw
  *   h bit 0: direction; bit 1: deliver a gap of len bytes instead of data (random flags: OTS_REASM_F_GAP);
  *   bits 2..7: split the record's bytes in two deliveries at that offset
- * Invariants: no read or write outside the input or the state (a heap block of exactly state_size bytes);
- * reported PDUs / identities / events are well formed; no more PDUs than 8-byte units fed per direction; parse
- * returns 0 or -1 and is not called again after -1.
+ * (the loop: fuzz_stream_records in fuzz/feed.h)
+ * Invariants: no read or write outside a delivery (an exactly sized copy) or the state (a heap block of exactly
+ * state_size bytes); reported PDUs / identities / events are well formed; no more PDUs than 8-byte units fed per
+ * direction; parse returns 0 or -1 and is not called again after -1.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -I. protocols/modbus.c protocols/framing.c fuzz/fuzz_modbus.c
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/reasm.h"
-#include "export/record.h"
 #include "protocols/modbus.h"
 
-#define CHECK(x)                 \
-	do {                     \
-		if (!(x))        \
-			abort(); \
-	} while (0)
+#define FUZZ_PARSER ots_parser_modbus
+#define FUZZ_PROTO OTS_APP_MODBUS
+#include "fuzz/feed.h"
 
-static uint8_t cur_dir;
-static uint64_t npdu[2];
-
-static void on_pdu(void *ud, const struct ots_pdu *p)
+static void fuzz_pdu(void *ud, const struct ots_pdu *p)
 {
 	(void)ud;
-	CHECK(p->proto == OTS_APP_MODBUS);
-	CHECK(p->dir == cur_dir);
+	fuzz_check_pdu(p);
 	CHECK(p->kind == OTS_PDU_REQUEST || p->kind == OTS_PDU_RESPONSE || p->kind == OTS_PDU_EXCEPTION);
 	CHECK(p->code < 128);
 	CHECK(p->unit <= 0xff);
@@ -46,82 +38,31 @@ static void on_pdu(void *ud, const struct ots_pdu *p)
 	npdu[p->dir & 1]++;
 }
 
-static void on_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
+static void fuzz_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
 {
 	(void)ud;
+	fuzz_check_identity(ep, kind, conf, v, len, OTS_MODBUS_MAX_VALUE);
 	CHECK(ep == OTS_EP_SERVER);
-	CHECK(kind >= 0 && kind < OTS_ATTR_MAX);
 	CHECK(conf == 90 || conf == 40);
-	CHECK(len > 0 && len <= OTS_MODBUS_MAX_VALUE);
 	for (size_t i = 0; i < len; i++)
 		CHECK((uint8_t)v[i] >= 0x20 && (uint8_t)v[i] != 0x7f);
 	CHECK(v[0] != ' ' && v[len - 1] != ' ');
 }
 
-static void on_event(void *ud, uint16_t proto, unsigned ev)
+/* a valid MBAP header (transaction id = record index & 0x1f, protocol 0, length = record length) */
+static size_t mbap(uint8_t *out, const uint8_t *r, size_t len, unsigned rec)
 {
-	(void)ud;
-	CHECK(proto == OTS_APP_MODBUS);
-	CHECK(ev < ots_parser_modbus.nevents && ots_parser_modbus.events[ev]);
+	out[0] = 0;
+	out[1] = (uint8_t)(rec & 0x1f);
+	out[2] = out[3] = 0;
+	out[4] = 0;
+	out[5] = (uint8_t)len;
+	memcpy(out + 6, r, len);
+	return 6 + len;
 }
-
-static const struct ots_app_ops ops = { on_pdu, on_identity, on_event };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1)
-		return 0;
-	uint8_t mode = data[0];
-	size_t off = 1;
-	void *state = calloc(1, ots_parser_modbus.state_size);
-	CHECK(state);
-	int started[2] = { 0, 0 }, dead = 0;
-	uint64_t fed[2] = { 0, 0 };
-	npdu[0] = npdu[1] = 0;
-	uint8_t buf[512];
-	for (unsigned rec = 0; off + 2 <= size && !dead; rec++) {
-		uint8_t h = data[off], len = data[off + 1];
-		off += 2;
-		if (len > size - off)
-			len = (uint8_t)(size - off);
-		const uint8_t *r = data + off;
-		off += len;
-		int dir = h & 1;
-		cur_dir = (uint8_t)dir;
-		struct ots_app_ctx c = { .ops = &ops, .proto = OTS_APP_MODBUS, .dir = (uint8_t)dir, .transport = 6 };
-		if (h & 2) {
-			c.flags = OTS_REASM_F_GAP;
-			CHECK(ots_parser_modbus.parse(&c, NULL, len, state) == 0);
-			started[dir] = 1;
-			continue;
-		}
-		const uint8_t *p = r;
-		size_t n = len;
-		if (mode & 2) {
-			buf[0] = 0;
-			buf[1] = (uint8_t)(rec & 0x1f);
-			buf[2] = buf[3] = 0;
-			buf[4] = 0;
-			buf[5] = len;
-			memcpy(buf + 6, r, len);
-			p = buf;
-			n = 6u + len;
-		}
-		if (!started[dir] && (mode & 1))
-			c.flags |= OTS_REASM_F_MIDSTREAM;
-		started[dir] = 1;
-		size_t cut = (size_t)(h >> 2) < n ? (size_t)(h >> 2) : n;
-		int ret = ots_parser_modbus.parse(&c, p, cut, state);
-		CHECK(ret == 0 || ret == -1);
-		if (ret == 0 && n > cut) {
-			c.flags &= ~OTS_REASM_F_MIDSTREAM;
-			ret = ots_parser_modbus.parse(&c, p + cut, n - cut, state);
-			CHECK(ret == 0 || ret == -1);
-		}
-		fed[dir] += n;
-		dead = ret < 0;
-		CHECK(npdu[dir] * 8 <= fed[dir]);
-	}
-	free(state);
+	fuzz_stream_records(data, size, mbap, 8);
 	return 0;
 }

@@ -22,11 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(x)                  \
-	do {                      \
-		if (!(x))         \
-			abort();  \
-	} while (0)
+#include "fuzz/feed.h" /* CHECK */
 
 struct fz {
 	struct ots_reasm_dir d;

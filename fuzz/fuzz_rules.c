@@ -17,13 +17,8 @@
 #include <string.h>
 
 #include "detect/rule.h"
+#include "fuzz/feed.h" /* CHECK */
 #include "protocols/registry.h"
-
-#define CHECK(x)                 \
-	do {                     \
-		if (!(x))        \
-			abort(); \
-	} while (0)
 
 static const struct ots_rule_var var_tab[] = {
 	{ "HOME_NET", "[10.0.0.0/8,192.168.0.0/16,fd00::/8]" },

@@ -589,8 +589,10 @@ static void cip_message(struct ots_app_ctx *c, struct enip_state *s, const uint8
 
 /* ---- encapsulation ---- */
 
-/* common packet format: item count16, items (type16, length16, data) */
-static void cpf_data(struct ots_app_ctx *c, struct enip_state *s, const uint8_t *p, size_t n)
+/* common packet format: item count16, items (type16, length16, data); each item (at most OTS_ENIP_MAX_ITEMS) to
+ * item(), until one does not fit */
+static void cpf_walk(struct ots_app_ctx *c, struct enip_state *s, const uint8_t *p, size_t n,
+		     void (*item)(struct ots_app_ctx *c, struct enip_state *s, unsigned type, const uint8_t *d, size_t len))
 {
 	if (n < 2) {
 		ots_app_event(c, ENIP_EV_CPF_MALFORMED);
@@ -603,44 +605,35 @@ static void cpf_data(struct ots_app_ctx *c, struct enip_state *s, const uint8_t 
 			ots_app_event(c, ENIP_EV_CPF_MALFORMED);
 			return;
 		}
-		unsigned type = le16(p + off);
 		size_t len = le16(p + off + 2);
-		const uint8_t *d = p + off + 4;
-		if (type == 0x00b2) { /* unconnected data */
-			cip_message(c, s, d, len, 0);
-		} else if (type == 0x00b1) { /* connected data: sequence count16, CIP */
-			if (len < 2)
-				ots_app_event(c, ENIP_EV_CPF_MALFORMED);
-			else
-				cip_message(c, s, d + 2, len - 2, 0);
-		}
+		item(c, s, le16(p + off), p + off + 4, len);
 		off += 4 + len;
 	}
 }
 
-static void list_identity(struct ots_app_ctx *c, const uint8_t *p, size_t n)
+/* Send RR Data / Send Unit Data: the CIP messages of the data items */
+static void data_item(struct ots_app_ctx *c, struct enip_state *s, unsigned type, const uint8_t *d, size_t len)
 {
-	if (n < 2) {
-		ots_app_event(c, ENIP_EV_CPF_MALFORMED);
-		return;
-	}
-	unsigned count = le16(p);
-	size_t off = 2;
-	for (unsigned i = 0; i < count && i < OTS_ENIP_MAX_ITEMS; i++) {
-		if (off + 4 > n || off + 4 + le16(p + off + 2) > n) {
+	if (type == 0x00b2) { /* unconnected data */
+		cip_message(c, s, d, len, 0);
+	} else if (type == 0x00b1) { /* connected data: sequence count16, CIP */
+		if (len < 2)
 			ots_app_event(c, ENIP_EV_CPF_MALFORMED);
-			return;
-		}
-		unsigned type = le16(p + off);
-		size_t len = le16(p + off + 2);
-		/* 0x0c: encapsulation version16, socket address (16, big endian), then the identity attributes */
-		if (type == 0x000c) {
-			if (len < 18)
-				ots_app_event(c, ENIP_EV_IDENTITY_MALFORMED);
-			else
-				identity_fields(c, p + off + 4 + 18, len - 18);
-		}
-		off += 4 + len;
+		else
+			cip_message(c, s, d + 2, len - 2, 0);
+	}
+}
+
+/* ListIdentity reply: 0x0c items, encapsulation version16, socket address (16, big endian), then the identity
+ * attributes */
+static void identity_item(struct ots_app_ctx *c, struct enip_state *s, unsigned type, const uint8_t *d, size_t len)
+{
+	(void)s;
+	if (type == 0x000c) {
+		if (len < 18)
+			ots_app_event(c, ENIP_EV_IDENTITY_MALFORMED);
+		else
+			identity_fields(c, d + 18, len - 18);
 	}
 }
 
@@ -666,7 +659,7 @@ static void encap_pdu(struct ots_app_ctx *c, struct enip_state *s, const uint8_t
 	switch (cmd) {
 	case 0x0063:
 		if (resp && !status)
-			list_identity(c, b, bn);
+			cpf_walk(c, s, b, bn, identity_item);
 		break;
 	case 0x006f:
 	case 0x0070:
@@ -677,7 +670,7 @@ static void encap_pdu(struct ots_app_ctx *c, struct enip_state *s, const uint8_t
 			ots_app_event(c, ENIP_EV_ENCAP_MALFORMED);
 			break;
 		}
-		cpf_data(c, s, b + 6, bn - 6);
+		cpf_walk(c, s, b + 6, bn - 6, data_item);
 		break;
 	default:
 		break;

@@ -304,6 +304,30 @@ static uint32_t diag_flags(unsigned sub)
 	return sub == 1 || sub == 4 ? OTS_PDUF_DIAG | OTS_PDUF_CONTROL : OTS_PDUF_DIAG;
 }
 
+/* FC 8, the request and its echo: the sub-function as address, and its flags */
+static void diag_body(struct ots_app_ctx *c, struct ots_pdu *pd, const uint8_t *b, size_t bl)
+{
+	if (body_min(c, bl, 2)) {
+		pd->address = rd16(b);
+		pd->flags = diag_flags(pd->address);
+	}
+}
+
+/* FC 43, request or response: 1 when the MEI type is 14 (Read Device Identification: the PDU is flagged identity);
+ * an event for a type other than 13 and 14 */
+static int mei_devid(struct ots_app_ctx *c, struct ots_pdu *pd, const uint8_t *b, size_t bl)
+{
+	if (!body_min(c, bl, 1))
+		return 0;
+	if (b[0] == 14) {
+		pd->flags |= OTS_PDUF_IDENTITY;
+		return 1;
+	}
+	if (b[0] != 13)
+		ots_app_event(c, OTS_MB_EV_UNKNOWN_MEI);
+	return 0;
+}
+
 /* sub-code of a PDU (struct ots_pdu.sub) from its function and address: the FC 8 sub-function and the FC 90 UMAS
  * function are both carried in address (requests: parsed; responses: from the matched request) */
 static uint32_t sub_of(unsigned fc, uint32_t address)
@@ -354,10 +378,7 @@ static void mb_request(struct mb_state *s, struct ots_app_ctx *c, struct ots_pdu
 		body_exact(c, bl, 0);
 		break;
 	case 8:
-		if (body_min(c, bl, 2)) {
-			pd->address = rd16(b);
-			pd->flags = diag_flags(pd->address);
-		}
+		diag_body(c, pd, b, bl);
 		break;
 	case 15:
 	case 16:
@@ -412,15 +433,8 @@ static void mb_request(struct mb_state *s, struct ots_app_ctx *c, struct ots_pdu
 			pd->address = rd16(b);
 		break;
 	case 43:
-		if (!body_min(c, bl, 1))
-			break;
-		if (b[0] == 14) {
-			pd->flags |= OTS_PDUF_IDENTITY;
-			if (body_exact(c, bl, 3))
-				pd->address = 14u << 8 | b[2];
-		} else if (b[0] != 13) {
-			ots_app_event(c, OTS_MB_EV_UNKNOWN_MEI);
-		}
+		if (mei_devid(c, pd, b, bl) && body_exact(c, bl, 3))
+			pd->address = 14u << 8 | b[2];
 		break;
 	case 90:
 		if (body_min(c, bl, 2))
@@ -581,10 +595,7 @@ static void mb_response(struct ots_app_ctx *c, struct ots_pdu *pd, const struct 
 		body_exact(c, bl, 1);
 		break;
 	case 8:
-		if (body_min(c, bl, 2)) {
-			pd->address = rd16(b);
-			pd->flags = diag_flags(pd->address);
-		}
+		diag_body(c, pd, b, bl);
 		break;
 	case 11:
 		body_exact(c, bl, 4);
@@ -607,14 +618,8 @@ static void mb_response(struct ots_app_ctx *c, struct ots_pdu *pd, const struct 
 		}
 		break;
 	case 43:
-		if (!body_min(c, bl, 1))
-			break;
-		if (b[0] == 14) {
-			pd->flags |= OTS_PDUF_IDENTITY;
+		if (mei_devid(c, pd, b, bl))
 			devid_response(c, b, bl);
-		} else if (b[0] != 13) {
-			ots_app_event(c, OTS_MB_EV_UNKNOWN_MEI);
-		}
 		break;
 	default:
 		break;

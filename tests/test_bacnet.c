@@ -17,74 +17,22 @@
 #define OTS_TEST_DATA "tests/data"
 #endif
 
-#define MAXPDU 64
-#define MAXID 32
+#define REC_PARSER ots_parser_bacnet
+#define REC_PROTO OTS_APP_BACNET
+#define REC_EV_MAX OTS_BACNET_EV_MAX
+#include "tests/recorder.h"
 
-struct ident {
-	int ep, kind, conf;
-	char v[80];
-};
-
-struct cap {
-	struct ots_pdu pdu[MAXPDU];
-	unsigned npdu;
-	struct ident id[MAXID];
-	unsigned nid;
-	unsigned ev[OTS_BACNET_EV_MAX];
-	unsigned nev;
-	unsigned bad_proto;
-};
-
-static void cap_pdu(void *ud, const struct ots_pdu *p)
-{
-	struct cap *c = ud;
-	if (c->npdu < MAXPDU)
-		c->pdu[c->npdu++] = *p;
-}
-
-static void cap_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
-{
-	struct cap *c = ud;
-	if (c->nid >= MAXID)
-		return;
-	struct ident *i = &c->id[c->nid++];
-	i->ep = ep;
-	i->kind = kind;
-	i->conf = conf;
-	if (len >= sizeof(i->v))
-		len = sizeof(i->v) - 1;
-	memcpy(i->v, v, len);
-	i->v[len] = 0;
-}
-
-static void cap_event(void *ud, uint16_t proto, unsigned ev)
-{
-	struct cap *c = ud;
-	if (proto != OTS_APP_BACNET)
-		c->bad_proto++;
-	if (ev < OTS_BACNET_EV_MAX)
-		c->ev[ev]++;
-	c->nev++;
-}
-
-static const struct ots_app_ops cap_ops = { cap_pdu, cap_identity, cap_event };
-
-static struct {
-	_Alignas(16) uint8_t st[OTS_APP_STATE_MAX];
-	struct cap cap;
-} F;
+static _Alignas(16) uint8_t state[OTS_APP_STATE_MAX]; /* the flow under test, zeroed per test by reset() */
 
 static void reset(void)
 {
-	memset(&F, 0, sizeof(F));
+	rec_reset();
+	memset(state, 0, sizeof(state));
 }
 
 static int feed_tr(int dir, const uint8_t *p, size_t n, uint8_t transport)
 {
-	struct ots_app_ctx c = {
-		.ops = &cap_ops, .ud = &F.cap, .proto = OTS_APP_BACNET, .dir = (uint8_t)dir, .transport = transport,
-	};
-	return ots_parser_bacnet.parse(&c, p, n, F.st);
+	return rec_parse(state, dir, 0, transport, p, n);
 }
 
 static int feed(int dir, const uint8_t *p, size_t n)
@@ -92,66 +40,23 @@ static int feed(int dir, const uint8_t *p, size_t n)
 	return feed_tr(dir, p, n, 17);
 }
 
-#define EXPECT_PDU(p, dir_, kind_, code_, unit_, addr_, flags_)                                                   \
-	do {                                                                                                       \
-		const struct ots_pdu *p_ = (p);                                                                    \
-		CU_ASSERT_EQUAL(p_->proto, OTS_APP_BACNET);                                                        \
-		CU_ASSERT_EQUAL(p_->dir, (dir_));                                                                  \
-		CU_ASSERT_EQUAL(p_->kind, (kind_));                                                                \
-		CU_ASSERT_EQUAL(p_->code, (uint32_t)(code_));                                                      \
-		CU_ASSERT_EQUAL(p_->unit, (uint32_t)(unit_));                                                      \
-		CU_ASSERT_EQUAL(p_->address, (uint32_t)(addr_));                                                   \
-		CU_ASSERT_EQUAL(p_->quantity, 0);                                                                  \
-		CU_ASSERT_EQUAL(p_->flags, (uint32_t)(flags_));                                                    \
-	} while (0)
-
 #define EXPECT_ID(i, ep_, kind_, conf_, v_)                                                                        \
 	do {                                                                                                       \
-		const struct ident *i_ = (i);                                                                      \
+		const struct rec_ident *i_ = (i);                                                                  \
 		CU_ASSERT_EQUAL(i_->ep, (ep_));                                                                    \
 		CU_ASSERT_EQUAL(i_->kind, (kind_));                                                                \
 		CU_ASSERT_EQUAL(i_->conf, (conf_));                                                                \
 		CU_ASSERT_STRING_EQUAL(i_->v, (v_));                                                               \
 	} while (0)
 
-/* ---- fixtures ---- */
+/* ---- fixtures: tests/data/proto/bacnet/<name>.hex, "frame dir transport hex" lines ---- */
 
-struct rec {
-	int frame, dir, tr;
-	size_t len;
-	uint8_t data[1500];
-};
-
-#define MAXREC 32
-static struct rec R[MAXREC];
 static int NR;
 
 static int load(const char *name)
 {
-	char path[512], line[4096];
-	snprintf(path, sizeof(path), "%s/proto/bacnet/%s.hex", OTS_TEST_DATA, name);
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	int n = 0;
-	while (fgets(line, sizeof(line), f) && n < MAXREC) {
-		char hex[3100];
-		struct rec *r = &R[n];
-		if (line[0] == '#' || sscanf(line, "%d %d %d %3099s", &r->frame, &r->dir, &r->tr, hex) != 4)
-			continue;
-		size_t hl = strlen(hex) / 2;
-		CU_ASSERT_FATAL(hl <= sizeof(r->data));
-		for (size_t i = 0; i < hl; i++) {
-			unsigned b;
-			sscanf(hex + 2 * i, "%2x", &b);
-			r->data[i] = (uint8_t)b;
-		}
-		r->len = hl;
-		n++;
-	}
-	fclose(f);
-	CU_ASSERT_FATAL(n > 0);
-	NR = n;
-	return n;
+	NR = (int)rec_load(REC_DIR_TRANSPORT, "%s/proto/bacnet/%s.hex", OTS_TEST_DATA, name);
+	return NR;
 }
 
 /* feeds the fixture; returns the index of the first PDU of each record in *first (-1: none) */
@@ -160,17 +65,17 @@ static void feed_fixture(const char *name, int *first)
 	int n = load(name);
 	reset();
 	for (int i = 0; i < n; i++) {
-		unsigned before = F.cap.npdu;
-		CU_ASSERT_EQUAL(feed(R[i].dir, R[i].data, R[i].len), 0);
+		unsigned before = cap.npdu;
+		CU_ASSERT_EQUAL(feed(rec_segs[i].dir, rec_segs[i].b, rec_segs[i].len), 0);
 		if (first)
-			first[i] = F.cap.npdu > before ? (int)before : -1;
+			first[i] = cap.npdu > before ? (int)before : -1;
 	}
 }
 
 static int rec_of(int frame)
 {
 	for (int i = 0; i < NR; i++)
-		if (R[i].frame == frame)
+		if (rec_segs[i].frame == frame)
 			return i;
 	CU_FAIL("frame not in fixture");
 	return 0;
@@ -230,10 +135,10 @@ static void test_vendor_table(void)
 static void test_probe(void)
 {
 	load("bacnet_test");
-	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(R[0].data, R[0].len, 0), 1);
-	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(R[0].data, R[0].len - 1, 0), 0);
-	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(R[0].data, 3, 0), -1);
-	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(R[0].data, 0, 0), -1);
+	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(rec_segs[0].b, rec_segs[0].len, 0), 1);
+	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(rec_segs[0].b, rec_segs[0].len - 1, 0), 0);
+	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(rec_segs[0].b, 3, 0), -1);
+	CU_ASSERT_EQUAL(ots_parser_bacnet.probe(rec_segs[0].b, 0, 0), -1);
 	CU_ASSERT_EQUAL(ots_parser_bacnet.probe((const uint8_t *)"\x81\x0d\x00\x04", 4, 0), 0);
 	CU_ASSERT_EQUAL(ots_parser_bacnet.probe((const uint8_t *)"\x80\x0a\x00\x04", 4, 0), 0);
 }
@@ -242,136 +147,136 @@ static void test_probe(void)
  * Read-BDT and Register-Foreign-Device, both NAKed by BVLC-Result */
 static void test_device_properties(void)
 {
-	int first[MAXREC];
+	int first[REC_MAX_SEGS];
 	feed_fixture("bacnet_test", first);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 22);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 22);
 	for (int i = 0; i < 18; i++) {
-		const struct ots_pdu *p = &F.cap.pdu[first[i]];
-		if (R[i].dir == 0) {
-			EXPECT_PDU(p, 0, OTS_PDU_REQUEST, 12, 0, 0x023fffff, OTS_PDUF_READ);
+		const struct ots_pdu *p = &cap.pdu[first[i]];
+		if (rec_segs[i].dir == 0) {
+			EXPECT_PDU(p, 0, OTS_PDU_REQUEST, 12, 0, 0x023fffff, 0, OTS_PDUF_READ);
 			CU_ASSERT_STRING_EQUAL(p->name, "readProperty");
 		} else {
-			EXPECT_PDU(p, 1, OTS_PDU_RESPONSE, 12, 0, 0x023fffff, 0);
+			EXPECT_PDU(p, 1, OTS_PDU_RESPONSE, 12, 0, 0x023fffff, 0, 0);
 		}
 	}
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(21)]], 0, OTS_PDU_OTHER, 0x402, 0, 0, 0);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[first[rec_of(21)]].name, "Read-Broadcast-Distribution-Table");
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(22)]], 1, OTS_PDU_EXCEPTION, 0x400, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(25)]], 0, OTS_PDU_OTHER, 0x405, 0, 0, OTS_PDUF_CONFIG);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(26)]], 1, OTS_PDU_EXCEPTION, 0x400, 0, 0, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 4); /* application-software-version, description, location: empty */
-	EXPECT_ID(&F.cap.id[0], OTS_EP_SERVER, OTS_ATTR_VENDOR, 95, "JCI");
-	EXPECT_ID(&F.cap.id[1], OTS_EP_SERVER, OTS_ATTR_FIRMWARE, 95, "5.1.0.4400");
-	EXPECT_ID(&F.cap.id[2], OTS_EP_SERVER, OTS_ATTR_NAME, 95, "KBRNAE");
-	EXPECT_ID(&F.cap.id[3], OTS_EP_SERVER, OTS_ATTR_MODEL, 95, "MS-NAE4510-2");
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(21)]], 0, OTS_PDU_OTHER, 0x402, 0, 0, 0, 0);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[first[rec_of(21)]].name, "Read-Broadcast-Distribution-Table");
+	EXPECT_PDU(&cap.pdu[first[rec_of(22)]], 1, OTS_PDU_EXCEPTION, 0x400, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(25)]], 0, OTS_PDU_OTHER, 0x405, 0, 0, 0, OTS_PDUF_CONFIG);
+	EXPECT_PDU(&cap.pdu[first[rec_of(26)]], 1, OTS_PDU_EXCEPTION, 0x400, 0, 0, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 4); /* application-software-version, description, location: empty */
+	EXPECT_ID(&cap.id[0], OTS_EP_SERVER, OTS_ATTR_VENDOR, 95, "JCI");
+	EXPECT_ID(&cap.id[1], OTS_EP_SERVER, OTS_ATTR_FIRMWARE, 95, "5.1.0.4400");
+	EXPECT_ID(&cap.id[2], OTS_EP_SERVER, OTS_ATTR_NAME, 95, "KBRNAE");
+	EXPECT_ID(&cap.id[3], OTS_EP_SERVER, OTS_ATTR_MODEL, 95, "MS-NAE4510-2");
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* ct-samples bacnet-ip: I-Am (vendor 42) and readProperty acks of device 111 (UTF-8 strings) */
 static void test_iam_and_properties(void)
 {
-	int first[MAXREC];
+	int first[REC_MAX_SEGS];
 	feed_fixture("bacnet_ip_dev", first);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 15);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_RESPONSE, 0x100, 111, 0x0200006f, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[0].name, "i-Am");
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(9)]], 1, OTS_PDU_REQUEST, 12, 111, 0x0200006f, OTS_PDUF_READ);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(10)]], 0, OTS_PDU_RESPONSE, 12, 111, 0x0200006f, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(38)]], 0, OTS_PDU_EXCEPTION, 12, 0, 0, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 6);
-	EXPECT_ID(&F.cap.id[0], OTS_EP_CLIENT, OTS_ATTR_VENDOR, 90, "Acuity Brands Lighting, Inc.");
-	EXPECT_ID(&F.cap.id[1], OTS_EP_CLIENT, OTS_ATTR_NAME, 95, "SimpleServer");
-	EXPECT_ID(&F.cap.id[2], OTS_EP_CLIENT, OTS_ATTR_VENDOR, 95, "Lithonia Lighting");
-	EXPECT_ID(&F.cap.id[3], OTS_EP_CLIENT, OTS_ATTR_MODEL, 95, "Simple BACnet Server");
-	EXPECT_ID(&F.cap.id[4], OTS_EP_CLIENT, OTS_ATTR_FIRMWARE, 95, "1.00");
-	EXPECT_ID(&F.cap.id[5], OTS_EP_CLIENT, OTS_ATTR_DESCRIPTION, 95, "none"); /* application-software-version */
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 15);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_RESPONSE, 0x100, 111, 0x0200006f, 0, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[0].name, "i-Am");
+	EXPECT_PDU(&cap.pdu[first[rec_of(9)]], 1, OTS_PDU_REQUEST, 12, 111, 0x0200006f, 0, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[first[rec_of(10)]], 0, OTS_PDU_RESPONSE, 12, 111, 0x0200006f, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(38)]], 0, OTS_PDU_EXCEPTION, 12, 0, 0, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 6);
+	EXPECT_ID(&cap.id[0], OTS_EP_CLIENT, OTS_ATTR_VENDOR, 90, "Acuity Brands Lighting, Inc.");
+	EXPECT_ID(&cap.id[1], OTS_EP_CLIENT, OTS_ATTR_NAME, 95, "SimpleServer");
+	EXPECT_ID(&cap.id[2], OTS_EP_CLIENT, OTS_ATTR_VENDOR, 95, "Lithonia Lighting");
+	EXPECT_ID(&cap.id[3], OTS_EP_CLIENT, OTS_ATTR_MODEL, 95, "Simple BACnet Server");
+	EXPECT_ID(&cap.id[4], OTS_EP_CLIENT, OTS_ATTR_FIRMWARE, 95, "1.00");
+	EXPECT_ID(&cap.id[5], OTS_EP_CLIENT, OTS_ATTR_DESCRIPTION, 95, "none"); /* application-software-version */
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* nDPI bacnet: scanners' readProperty, broadcast who-Is / i-Am / Error, network layer messages */
 static void test_ndpi(void)
 {
-	int first[MAXREC];
+	int first[REC_MAX_SEGS];
 	feed_fixture("ndpi_bacnet", first);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 23);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 23);
 	for (int i = 0; i < 9; i++)
-		EXPECT_PDU(&F.cap.pdu[i], 0, OTS_PDU_REQUEST, 12, 0, 0x023fffff, OTS_PDUF_READ);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(10)]], 1, OTS_PDU_REQUEST, 0x108, 0, 0,
+		EXPECT_PDU(&cap.pdu[i], 0, OTS_PDU_REQUEST, 12, 0, 0x023fffff, 0, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[first[rec_of(10)]], 1, OTS_PDU_REQUEST, 0x108, 0, 0, 0,
 		   OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[first[rec_of(10)]].name, "who-Is");
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(11)]], 1, OTS_PDU_RESPONSE, 0x100, 0, 0x02000000,
+	CU_ASSERT_STRING_EQUAL(cap.pdu[first[rec_of(10)]].name, "who-Is");
+	EXPECT_PDU(&cap.pdu[first[rec_of(11)]], 1, OTS_PDU_RESPONSE, 0x100, 0, 0x02000000, 0,
 		   OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(17)]], 1, OTS_PDU_RESPONSE, 0x100, 4194303, 0x023fffff,
+	EXPECT_PDU(&cap.pdu[first[rec_of(17)]], 1, OTS_PDU_RESPONSE, 0x100, 4194303, 0x023fffff, 0,
 		   OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(18)]], 1, OTS_PDU_EXCEPTION, 12, 0, 0, OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(19)]], 1, OTS_PDU_REQUEST, 0x108, 0, 0,
+	EXPECT_PDU(&cap.pdu[first[rec_of(18)]], 1, OTS_PDU_EXCEPTION, 12, 0, 0, 0, OTS_PDUF_BROADCAST);
+	EXPECT_PDU(&cap.pdu[first[rec_of(19)]], 1, OTS_PDU_REQUEST, 0x108, 0, 0, 0,
 		   OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(22)]], 1, OTS_PDU_OTHER, 0x301, 0, 0, OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(23)]], 1, OTS_PDU_OTHER, 0x313, 0, 0, OTS_PDUF_BROADCAST);
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 5);
+	EXPECT_PDU(&cap.pdu[first[rec_of(22)]], 1, OTS_PDU_OTHER, 0x301, 0, 0, 0, OTS_PDUF_BROADCAST);
+	EXPECT_PDU(&cap.pdu[first[rec_of(23)]], 1, OTS_PDU_OTHER, 0x313, 0, 0, 0, OTS_PDUF_BROADCAST);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 5);
 	for (int i = 0; i < 5; i++)
-		EXPECT_ID(&F.cap.id[i], OTS_EP_SERVER, OTS_ATTR_VENDOR, 90, "BACnet Stack at SourceForge");
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+		EXPECT_ID(&cap.id[i], OTS_EP_SERVER, OTS_ATTR_VENDOR, 90, "BACnet Stack at SourceForge");
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* ct-samples bacnet-stack-services: the BACnet stack's demo tools through a router (SNET 13) */
 static void test_services(void)
 {
-	int first[MAXREC];
+	int first[REC_MAX_SEGS];
 	feed_fixture("stack_services", first);
 	CU_ASSERT_EQUAL(first[rec_of(1)], -1); /* NPDU version 0x10 */
 	CU_ASSERT_EQUAL(first[rec_of(77)], -1); /* NPDU without APDU */
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_BACNET_EV_BAD_NPDU_VERSION], 1);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_BACNET_EV_MALFORMED_APDU], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 2);
-	CU_ASSERT_EQUAL(F.cap.nid, 0); /* the only I-Am with a vendor is routed: not the IP sender's identity */
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 23);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(4)]], 1, OTS_PDU_RESPONSE, 0x101, 61, 0x0200003d, OTS_PDUF_IDENTITY);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(8)]], 0, OTS_PDU_REQUEST, 0x106, 0, 0,
+	CU_ASSERT_EQUAL(cap.ev[OTS_BACNET_EV_BAD_NPDU_VERSION], 1);
+	CU_ASSERT_EQUAL(cap.ev[OTS_BACNET_EV_MALFORMED_APDU], 1);
+	CU_ASSERT_EQUAL(cap.nev, 2);
+	CU_ASSERT_EQUAL(cap.nid, 0); /* the only I-Am with a vendor is routed: not the IP sender's identity */
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 23);
+	EXPECT_PDU(&cap.pdu[first[rec_of(4)]], 1, OTS_PDU_RESPONSE, 0x101, 61, 0x0200003d, 0, OTS_PDUF_IDENTITY);
+	EXPECT_PDU(&cap.pdu[first[rec_of(8)]], 0, OTS_PDU_REQUEST, 0x106, 0, 0, 0,
 		   OTS_PDUF_CONFIG | OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(13)]], 1, OTS_PDU_RESPONSE, 0x100, 61, 0x0200003d,
+	EXPECT_PDU(&cap.pdu[first[rec_of(13)]], 1, OTS_PDU_RESPONSE, 0x100, 61, 0x0200003d, 0,
 		   OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(14)]], 0, OTS_PDU_REQUEST, 7, 0, 0x02800000,
+	EXPECT_PDU(&cap.pdu[first[rec_of(14)]], 0, OTS_PDU_REQUEST, 7, 0, 0x02800000, 0,
 		   OTS_PDUF_WRITE | OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(15)]], 1, OTS_PDU_RESPONSE, 7, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(34)]], 0, OTS_PDU_REQUEST, 20, 0, 0, OTS_PDUF_CONTROL);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[first[rec_of(34)]].name, "reinitializeDevice");
-	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(34)]].sub, 0); /* coldstart */
-	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(35)]].sub, OTS_BACNET_SUB_NONE); /* its Error: no state */
-	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(66)]].sub, 0); /* DCC enable (password 'filister') */
-	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(76)]].sub, 1); /* DCC disable */
-	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(67)]].sub, OTS_BACNET_SUB_NONE);
-	CU_ASSERT_EQUAL(F.cap.pdu[first[rec_of(8)]].sub, 0);  /* other services: 0 */
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(35)]], 1, OTS_PDU_EXCEPTION, 20, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(40)]], 0, OTS_PDU_REQUEST, 12, 61, 0x0200003d, OTS_PDUF_READ);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(41)]], 1, OTS_PDU_EXCEPTION, 12, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(53)]], 1, OTS_PDU_RESPONSE, 12, 0, 0x00400065, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(54)]], 0, OTS_PDU_UNSOLICITED, 0x102, 0, 0, OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(60)]], 0, OTS_PDU_REQUEST, 15, 0, 0x00400000, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(61)]], 1, OTS_PDU_EXCEPTION, 15, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(66)]], 0, OTS_PDU_REQUEST, 17, 0, 0, OTS_PDUF_CONTROL);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[first[rec_of(66)]].name, "deviceCommunicationControl");
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(67)]], 1, OTS_PDU_RESPONSE, 17, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(76)]], 1, OTS_PDU_REQUEST, 17, 0, 0, OTS_PDUF_CONTROL);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(87)]], 0, OTS_PDU_EXCEPTION, 17, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(89)]], 0, OTS_PDU_RESPONSE, 17, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(96)]], 0, OTS_PDU_RESPONSE, 0x101, 123, 0x0200007b,
+	EXPECT_PDU(&cap.pdu[first[rec_of(15)]], 1, OTS_PDU_RESPONSE, 7, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(34)]], 0, OTS_PDU_REQUEST, 20, 0, 0, 0, OTS_PDUF_CONTROL);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[first[rec_of(34)]].name, "reinitializeDevice");
+	CU_ASSERT_EQUAL(cap.pdu[first[rec_of(34)]].sub, 0); /* coldstart */
+	CU_ASSERT_EQUAL(cap.pdu[first[rec_of(35)]].sub, OTS_BACNET_SUB_NONE); /* its Error: no state */
+	CU_ASSERT_EQUAL(cap.pdu[first[rec_of(66)]].sub, 0); /* DCC enable (password 'filister') */
+	CU_ASSERT_EQUAL(cap.pdu[first[rec_of(76)]].sub, 1); /* DCC disable */
+	CU_ASSERT_EQUAL(cap.pdu[first[rec_of(67)]].sub, OTS_BACNET_SUB_NONE);
+	CU_ASSERT_EQUAL(cap.pdu[first[rec_of(8)]].sub, 0);  /* other services: 0 */
+	EXPECT_PDU(&cap.pdu[first[rec_of(35)]], 1, OTS_PDU_EXCEPTION, 20, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(40)]], 0, OTS_PDU_REQUEST, 12, 61, 0x0200003d, 0, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[first[rec_of(41)]], 1, OTS_PDU_EXCEPTION, 12, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(53)]], 1, OTS_PDU_RESPONSE, 12, 0, 0x00400065, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(54)]], 0, OTS_PDU_UNSOLICITED, 0x102, 0, 0, 0, OTS_PDUF_BROADCAST);
+	EXPECT_PDU(&cap.pdu[first[rec_of(60)]], 0, OTS_PDU_REQUEST, 15, 0, 0x00400000, 0, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[first[rec_of(61)]], 1, OTS_PDU_EXCEPTION, 15, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(66)]], 0, OTS_PDU_REQUEST, 17, 0, 0, 0, OTS_PDUF_CONTROL);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[first[rec_of(66)]].name, "deviceCommunicationControl");
+	EXPECT_PDU(&cap.pdu[first[rec_of(67)]], 1, OTS_PDU_RESPONSE, 17, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(76)]], 1, OTS_PDU_REQUEST, 17, 0, 0, 0, OTS_PDUF_CONTROL);
+	EXPECT_PDU(&cap.pdu[first[rec_of(87)]], 0, OTS_PDU_EXCEPTION, 17, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(89)]], 0, OTS_PDU_RESPONSE, 17, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(96)]], 0, OTS_PDU_RESPONSE, 0x101, 123, 0x0200007b, 0,
 		   OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(103)]], 0, OTS_PDU_RESPONSE, 6, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(111)]], 0, OTS_PDU_EXCEPTION, 0x206, 0, 0, 0);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[first[rec_of(111)]].name, "Reject");
-	EXPECT_PDU(&F.cap.pdu[first[rec_of(112)]], 1, OTS_PDU_REQUEST, 14, 0, 0, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[first[rec_of(103)]], 0, OTS_PDU_RESPONSE, 6, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[first[rec_of(111)]], 0, OTS_PDU_EXCEPTION, 0x206, 0, 0, 0, 0);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[first[rec_of(111)]].name, "Reject");
+	EXPECT_PDU(&cap.pdu[first[rec_of(112)]], 1, OTS_PDU_REQUEST, 14, 0, 0, 0, OTS_PDUF_READ);
 }
 
 /* automayt BACnetL_SchedRPM: readPropertyMultiple of schedule 88 and its ack (not a device: no identity) */
 static void test_rpm_schedule(void)
 {
 	feed_fixture("sched_rpm", NULL);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 14, 0, 0x04400058, OTS_PDUF_READ);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 14, 0, 0x04400058, 0);
-	CU_ASSERT_EQUAL(F.cap.nid, 0);
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 14, 0, 0x04400058, 0, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 14, 0, 0x04400058, 0, 0);
+	CU_ASSERT_EQUAL(cap.nid, 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* RPM ack of device 1234: character sets, an error entry, array index, other objects in between */
@@ -398,14 +303,14 @@ static void test_rpm_device_charsets(void)
 	size_t n = mkdg(dg, 0x0a, apdu, sizeof(apdu));
 	reset();
 	CU_ASSERT_EQUAL(feed(1, dg, n), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_RESPONSE, 14, 0, 0x00000005, 0); /* first object: analog-input 5 */
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 4);
-	EXPECT_ID(&F.cap.id[0], OTS_EP_SERVER, OTS_ATTR_VENDOR, 95, "M\xc3\xbcller");
-	EXPECT_ID(&F.cap.id[1], OTS_EP_SERVER, OTS_ATTR_MODEL, 95, "Caf\xc3\xa9");
-	EXPECT_ID(&F.cap.id[2], OTS_EP_SERVER, OTS_ATTR_NAME, 95, "NAE");
-	EXPECT_ID(&F.cap.id[3], OTS_EP_SERVER, OTS_ATTR_FIRMWARE, 95, "2.");
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 14, 0, 0x00000005, 0, 0); /* first object: analog-input 5 */
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 4);
+	EXPECT_ID(&cap.id[0], OTS_EP_SERVER, OTS_ATTR_VENDOR, 95, "M\xc3\xbcller");
+	EXPECT_ID(&cap.id[1], OTS_EP_SERVER, OTS_ATTR_MODEL, 95, "Caf\xc3\xa9");
+	EXPECT_ID(&cap.id[2], OTS_EP_SERVER, OTS_ATTR_NAME, 95, "NAE");
+	EXPECT_ID(&cap.id[3], OTS_EP_SERVER, OTS_ATTR_FIRMWARE, 95, "2.");
 
 	/* a broken RPM ack: event, nothing reported after the break */
 	uint8_t bad[sizeof(apdu)];
@@ -414,15 +319,15 @@ static void test_rpm_device_charsets(void)
 	n = mkdg(dg, 0x0a, bad, sizeof(bad));
 	reset();
 	CU_ASSERT_EQUAL(feed(1, dg, n), 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 1);
-	CU_ASSERT_EQUAL(F.cap.nid, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_BACNET_EV_MALFORMED_SERVICE], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.nid, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_BACNET_EV_MALFORMED_SERVICE], 1);
 	/* truncated in the middle of the device entry */
 	n = mkdg(dg, 0x0a, apdu, 44); /* inside the model-name entry */
 	reset();
 	CU_ASSERT_EQUAL(feed(1, dg, n), 0);
-	CU_ASSERT_EQUAL(F.cap.nid, 1); /* the vendor before the cut */
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_BACNET_EV_MALFORMED_SERVICE], 1);
+	CU_ASSERT_EQUAL(cap.nid, 1); /* the vendor before the cut */
+	CU_ASSERT_EQUAL(cap.ev[OTS_BACNET_EV_MALFORMED_SERVICE], 1);
 }
 
 /* string conversion details through readProperty acks of a device's object-name */
@@ -445,15 +350,15 @@ static void rp_name(const uint8_t *val, size_t vlen, const char *expect)
 	size_t n = mkdg(dg, 0x0a, apdu, a);
 	reset();
 	CU_ASSERT_EQUAL(feed(1, dg, n), 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	if (!expect) {
-		CU_ASSERT_EQUAL(F.cap.nid, 0);
+		CU_ASSERT_EQUAL(cap.nid, 0);
 		return;
 	}
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 1);
-	EXPECT_ID(&F.cap.id[0], OTS_EP_SERVER, OTS_ATTR_NAME, 95, expect);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_RESPONSE, 12, 7, 0x02000007, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 1);
+	EXPECT_ID(&cap.id[0], OTS_EP_SERVER, OTS_ATTR_NAME, 95, expect);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 12, 7, 0x02000007, 0, 0);
 }
 
 static void test_strings(void)
@@ -498,12 +403,12 @@ static void test_iam_vendor_ids(void)
 	CU_ASSERT_EQUAL(feed(0, dg, n), 0);
 	n = mkdg(dg, 0x0b, iam9999, sizeof(iam9999));
 	CU_ASSERT_EQUAL(feed(1, dg, n), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 2);
-	EXPECT_ID(&F.cap.id[0], OTS_EP_CLIENT, OTS_ATTR_VENDOR, 90, "Johnson Controls, Inc.");
-	EXPECT_ID(&F.cap.id[1], OTS_EP_SERVER, OTS_ATTR_VENDOR, 90, "vendor-id 9999");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_RESPONSE, 0x100, 77, 0x0200004d, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 2);
+	EXPECT_ID(&cap.id[0], OTS_EP_CLIENT, OTS_ATTR_VENDOR, 90, "Johnson Controls, Inc.");
+	EXPECT_ID(&cap.id[1], OTS_EP_SERVER, OTS_ATTR_VENDOR, 90, "vendor-id 9999");
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_RESPONSE, 0x100, 77, 0x0200004d, 0, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 
 	/* Forwarded-NPDU (from a BBMD) and a routed I-Am (SNET): PDU yes, identity of the IP sender no */
 	uint8_t fw[64] = { 0x81, 0x04, 0x00, 0x00, 192, 168, 1, 9, 0xba, 0xc0, 0x01, 0x00 };
@@ -515,11 +420,11 @@ static void test_iam_vendor_ids(void)
 	reset();
 	CU_ASSERT_EQUAL(feed(0, fw, fw[3]), 0);
 	CU_ASSERT_EQUAL(feed(0, rt, rt[3]), 0);
-	CU_ASSERT_EQUAL(F.cap.nid, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_RESPONSE, 0x100, 77, 0x0200004d, OTS_PDUF_IDENTITY);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_RESPONSE, 0x100, 77, 0x0200004d, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+	CU_ASSERT_EQUAL(cap.nid, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_RESPONSE, 0x100, 77, 0x0200004d, 0, OTS_PDUF_IDENTITY);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_RESPONSE, 0x100, 77, 0x0200004d, 0, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 
 	/* broken I-Am: wrong tag order, short object id */
 	static const uint8_t bad1[] = { 0x10, 0x00, 0x22, 0x05, 0xc4, 0xc4, 0x02, 0x00, 0x00, 0x4d, 0x91, 0x00, 0x21,
@@ -530,9 +435,9 @@ static void test_iam_vendor_ids(void)
 	CU_ASSERT_EQUAL(feed(0, dg, n), 0);
 	n = mkdg(dg, 0x0b, bad2, sizeof(bad2));
 	CU_ASSERT_EQUAL(feed(0, dg, n), 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_BACNET_EV_MALFORMED_SERVICE], 2);
-	CU_ASSERT_EQUAL(F.cap.nid, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 2); /* still an I-Am */
+	CU_ASSERT_EQUAL(cap.ev[OTS_BACNET_EV_MALFORMED_SERVICE], 2);
+	CU_ASSERT_EQUAL(cap.nid, 0);
+	CU_ASSERT_EQUAL(cap.npdu, 2); /* still an I-Am */
 }
 
 static void test_apdu_types(void)
@@ -577,25 +482,25 @@ static void test_apdu_types(void)
 		n = mkdg(dg, 0x0a, u[i], 2);
 		feed(0, dg, n);
 	}
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 13);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 16, 9, 0x02000009, OTS_PDUF_WRITE);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[0].name, "writePropertyMultiple");
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_OTHER, 0x204, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[2], 1, OTS_PDU_EXCEPTION, 0x207, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[3], 1, OTS_PDU_EXCEPTION, 0x206, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[4], 1, OTS_PDU_RESPONSE, 16, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[5], 1, OTS_PDU_RESPONSE, 12, 9, 0x02000009, 0);
-	EXPECT_PDU(&F.cap.pdu[6], 1, OTS_PDU_RESPONSE, 12, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[7], 1, OTS_PDU_RESPONSE, 12, 9, 0x02000009, 0);
-	EXPECT_PDU(&F.cap.pdu[8], 0, OTS_PDU_REQUEST, 0x10a, 0, 0, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[9], 0, OTS_PDU_REQUEST, 0x109, 0, 0, OTS_PDUF_CONFIG);
-	EXPECT_PDU(&F.cap.pdu[10], 0, OTS_PDU_REQUEST, 0x104, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[11], 0, OTS_PDU_UNSOLICITED, 0x103, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[12], 0, OTS_PDU_REQUEST, 0x128, 0, 0, 0);
-	CU_ASSERT_PTR_NULL(F.cap.pdu[12].name);
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 1);
-	EXPECT_ID(&F.cap.id[0], OTS_EP_SERVER, OTS_ATTR_VENDOR, 95, "ABC");
-	CU_ASSERT_EQUAL(F.cap.nev, 0); /* a cut segment is not an error */
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 13);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 16, 9, 0x02000009, 0, OTS_PDUF_WRITE);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[0].name, "writePropertyMultiple");
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_OTHER, 0x204, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[2], 1, OTS_PDU_EXCEPTION, 0x207, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[3], 1, OTS_PDU_EXCEPTION, 0x206, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[4], 1, OTS_PDU_RESPONSE, 16, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[5], 1, OTS_PDU_RESPONSE, 12, 9, 0x02000009, 0, 0);
+	EXPECT_PDU(&cap.pdu[6], 1, OTS_PDU_RESPONSE, 12, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[7], 1, OTS_PDU_RESPONSE, 12, 9, 0x02000009, 0, 0);
+	EXPECT_PDU(&cap.pdu[8], 0, OTS_PDU_REQUEST, 0x10a, 0, 0, 0, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[9], 0, OTS_PDU_REQUEST, 0x109, 0, 0, 0, OTS_PDUF_CONFIG);
+	EXPECT_PDU(&cap.pdu[10], 0, OTS_PDU_REQUEST, 0x104, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[11], 0, OTS_PDU_UNSOLICITED, 0x103, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[12], 0, OTS_PDU_REQUEST, 0x128, 0, 0, 0, 0);
+	CU_ASSERT_PTR_NULL(cap.pdu[12].name);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 1);
+	EXPECT_ID(&cap.id[0], OTS_EP_SERVER, OTS_ATTR_VENDOR, 95, "ABC");
+	CU_ASSERT_EQUAL(cap.nev, 0); /* a cut segment is not an error */
 }
 
 static void test_bvlc_functions(void)
@@ -619,22 +524,22 @@ static void test_bvlc_functions(void)
 	/* Distribute-Broadcast-To-Network with a who-Is */
 	memcpy(dg, "\x81\x09\x00\x08\x01\x00\x10\x08", 8);
 	feed(0, dg, 8);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 9);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 9);
 	for (int i = 0; i < 6; i++)
-		EXPECT_PDU(&F.cap.pdu[i], 0, OTS_PDU_OTHER, 0x400u | fn[i], 0, 0, flags[i]);
-	EXPECT_PDU(&F.cap.pdu[6], 1, OTS_PDU_OTHER, 0x400, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[7], 1, OTS_PDU_EXCEPTION, 0x400, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[8], 0, OTS_PDU_REQUEST, 0x108, 0, 0, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+		EXPECT_PDU(&cap.pdu[i], 0, OTS_PDU_OTHER, 0x400u | fn[i], 0, 0, 0, flags[i]);
+	EXPECT_PDU(&cap.pdu[6], 1, OTS_PDU_OTHER, 0x400, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[7], 1, OTS_PDU_EXCEPTION, 0x400, 0, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[8], 0, OTS_PDU_REQUEST, 0x108, 0, 0, 0, OTS_PDUF_IDENTITY | OTS_PDUF_BROADCAST);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* network layer messages: Initialize-Routing-Table is CONFIG; a vendor message needs its vendor id */
 	memcpy(dg, "\x81\x0a\x00\x07\x01\x80\x06", 7);
 	feed(0, dg, 7);
 	memcpy(dg, "\x81\x0a\x00\x09\x01\x80\x80\x01\x04", 9);
 	feed(0, dg, 9);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 11);
-	EXPECT_PDU(&F.cap.pdu[9], 0, OTS_PDU_OTHER, 0x306, 0, 0, OTS_PDUF_CONFIG);
-	EXPECT_PDU(&F.cap.pdu[10], 0, OTS_PDU_OTHER, 0x380, 0, 0, 0);
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 11);
+	EXPECT_PDU(&cap.pdu[9], 0, OTS_PDU_OTHER, 0x306, 0, 0, 0, OTS_PDUF_CONFIG);
+	EXPECT_PDU(&cap.pdu[10], 0, OTS_PDU_OTHER, 0x380, 0, 0, 0, 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* truncated and malformed datagrams: one named event each, never a PDU built from missing bytes */
@@ -682,24 +587,24 @@ static void test_malformed(void)
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		reset();
 		CU_ASSERT_EQUAL(feed(0, (const uint8_t *)cases[i].bytes, cases[i].len), 0);
-		CU_ASSERT_EQUAL(F.cap.ev[cases[i].ev], 1);
-		CU_ASSERT_EQUAL(F.cap.nev, 1);
-		CU_ASSERT_EQUAL(F.cap.npdu, (unsigned)cases[i].pdu);
-		CU_ASSERT_EQUAL(F.cap.nid, 0);
-		CU_ASSERT_EQUAL(F.cap.bad_proto, 0);
-		if (F.cap.ev[cases[i].ev] != 1 || F.cap.nev != 1 || F.cap.npdu != (unsigned)cases[i].pdu)
-			printf("\n  malformed case %u: events %u, pdus %u\n", i, F.cap.nev, F.cap.npdu);
+		CU_ASSERT_EQUAL(cap.ev[cases[i].ev], 1);
+		CU_ASSERT_EQUAL(cap.nev, 1);
+		CU_ASSERT_EQUAL(cap.npdu, (unsigned)cases[i].pdu);
+		CU_ASSERT_EQUAL(cap.nid, 0);
+		CU_ASSERT_EQUAL(cap.bad_proto, 0);
+		if (cap.ev[cases[i].ev] != 1 || cap.nev != 1 || cap.npdu != (unsigned)cases[i].pdu)
+			printf("\n  malformed case %u: events %u, pdus %u\n", i, cap.nev, cap.npdu);
 	}
 	/* every prefix of every fixture datagram: no crash, no PDU from the cut BVLC (length mismatch) */
 	const char *fx[] = { "bacnet_test", "ndpi_bacnet", "stack_services", "bacnet_ip_dev", "sched_rpm" };
 	for (unsigned f = 0; f < 5; f++) {
 		int n = load(fx[f]);
 		for (int i = 0; i < n; i++)
-			for (size_t k = 0; k < R[i].len; k++) {
+			for (size_t k = 0; k < rec_segs[i].len; k++) {
 				reset();
-				CU_ASSERT_EQUAL(feed(R[i].dir, R[i].data, k), 0);
-				CU_ASSERT_EQUAL(F.cap.npdu, 0);
-				CU_ASSERT_EQUAL(F.cap.nev, 1);
+				CU_ASSERT_EQUAL(feed(rec_segs[i].dir, rec_segs[i].b, k), 0);
+				CU_ASSERT_EQUAL(cap.npdu, 0);
+				CU_ASSERT_EQUAL(cap.nev, 1);
 			}
 	}
 }
@@ -710,16 +615,16 @@ static void test_reject(void)
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_EQUAL(feed(0, (const uint8_t *)"M-SEARCH * HTTP/1.1", 19), 0);
 	CU_ASSERT_EQUAL(feed(0, (const uint8_t *)"M-SEARCH * HTTP/1.1", 19), -1);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_BACNET_EV_BAD_BVLC], 4);
+	CU_ASSERT_EQUAL(cap.ev[OTS_BACNET_EV_BAD_BVLC], 4);
 	/* a flow with one good datagram stays */
 	load("bacnet_test");
 	reset();
-	CU_ASSERT_EQUAL(feed(0, R[0].data, R[0].len), 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[0].b, rec_segs[0].len), 0);
 	for (int i = 0; i < 10; i++)
 		CU_ASSERT_EQUAL(feed(0, (const uint8_t *)"junk", 4), 0);
 	/* BACnet/IP is UDP only */
 	reset();
-	CU_ASSERT_EQUAL(feed_tr(0, R[0].data, R[0].len, 6), -1);
+	CU_ASSERT_EQUAL(feed_tr(0, rec_segs[0].b, rec_segs[0].len, 6), -1);
 	reset();
 	CU_ASSERT_EQUAL(feed(0, NULL, 0), 0);
 }

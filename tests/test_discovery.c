@@ -12,6 +12,7 @@
 #include "export/record.h"
 #include "protocols/discovery.h"
 #include "tests/harness.h"
+#include "tests/recorder.h" /* unhex */
 
 #ifndef OTS_TEST_DATA
 #define OTS_TEST_DATA "tests/data"
@@ -45,14 +46,8 @@ static int load(const char *name)
 		if (!sp)
 			continue;
 		fx.frame[fx.n] = (unsigned)strtoul(line, NULL, 10);
-		size_t l = 0;
-		for (char *h = sp + 1; h[0] && h[1] && h[0] != '\n' && l < MAXLEN; h += 2) {
-			unsigned v;
-			if (sscanf(h, "%2x", &v) != 1)
-				break;
-			fx.b[fx.n][l++] = (uint8_t)v;
-		}
-		fx.len[fx.n++] = l;
+		fx.len[fx.n] = unhex(sp + 1, fx.b[fx.n], MAXLEN);
+		fx.n++;
 	}
 	fclose(f);
 	return fx.n;

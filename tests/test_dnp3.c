@@ -19,81 +19,26 @@
 #define OTS_TEST_DATA "tests/data"
 #endif
 
-/* ---- capture of what the parser reports ---- */
+#define REC_PARSER ots_parser_dnp3
+#define REC_PROTO OTS_APP_DNP3
+#define REC_EV_MAX OTS_DNP3_EV_MAX
+#include "tests/recorder.h"
 
-#define MAXPDU 256
-#define MAXID 16
-
-struct ident {
-	int ep, kind, conf;
-	char v[80];
-};
-
-struct cap {
-	struct ots_pdu pdu[MAXPDU];
-	unsigned npdu;
-	struct ident id[MAXID];
-	unsigned nid;
-	unsigned ev[OTS_DNP3_EV_MAX];
-	unsigned nev;
-	unsigned bad_proto; /* events carrying another protocol id */
-};
-
-static void cap_pdu(void *ud, const struct ots_pdu *p)
-{
-	struct cap *c = ud;
-	if (c->npdu < MAXPDU)
-		c->pdu[c->npdu++] = *p;
-}
-
-static void cap_identity(void *ud, int ep, int kind, int conf, const char *v, size_t len)
-{
-	struct cap *c = ud;
-	if (c->nid >= MAXID)
-		return;
-	struct ident *i = &c->id[c->nid++];
-	i->ep = ep;
-	i->kind = kind;
-	i->conf = conf;
-	if (len >= sizeof(i->v))
-		len = sizeof(i->v) - 1;
-	memcpy(i->v, v, len);
-	i->v[len] = 0;
-}
-
-static void cap_event(void *ud, uint16_t proto, unsigned ev)
-{
-	struct cap *c = ud;
-	if (proto != OTS_APP_DNP3)
-		c->bad_proto++;
-	if (ev < OTS_DNP3_EV_MAX)
-		c->ev[ev]++;
-	c->nev++;
-}
-
-static const struct ots_app_ops cap_ops = { cap_pdu, cap_identity, cap_event };
-
-struct flow {
+static struct {
 	_Alignas(16) uint8_t st[OTS_APP_STATE_MAX];
-	struct cap cap;
 	uint8_t transport;
-};
-
-static struct flow F; /* zeroed per test by reset() */
+} F; /* the flow under test, zeroed per test by reset() */
 
 static void reset(uint8_t transport)
 {
+	rec_reset();
 	memset(&F, 0, sizeof(F));
 	F.transport = transport;
 }
 
 static int feed(int dir, const uint8_t *p, size_t n, uint32_t flags)
 {
-	struct ots_app_ctx c = {
-		.ops = &cap_ops, .ud = &F.cap, .flags = flags, .proto = OTS_APP_DNP3, .dir = (uint8_t)dir,
-		.transport = F.transport,
-	};
-	return ots_parser_dnp3.parse(&c, p, n, F.st);
+	return rec_parse(F.st, dir, flags, F.transport, p, n);
 }
 
 static int gap(int dir, size_t n)
@@ -101,67 +46,23 @@ static int gap(int dir, size_t n)
 	return feed(dir, NULL, n, OTS_REASM_F_GAP);
 }
 
-#define EXPECT_PDU(p, dir_, kind_, code_, unit_, addr_, qty_, flags_)                                             \
-	do {                                                                                                       \
-		const struct ots_pdu *p_ = (p);                                                                    \
-		CU_ASSERT_EQUAL(p_->proto, OTS_APP_DNP3);                                                          \
-		CU_ASSERT_EQUAL(p_->dir, (dir_));                                                                  \
-		CU_ASSERT_EQUAL(p_->kind, (kind_));                                                                \
-		CU_ASSERT_EQUAL(p_->code, (uint32_t)(code_));                                                      \
-		CU_ASSERT_EQUAL(p_->unit, (uint32_t)(unit_));                                                      \
-		CU_ASSERT_EQUAL(p_->address, (uint32_t)(addr_));                                                   \
-		CU_ASSERT_EQUAL(p_->quantity, (uint32_t)(qty_));                                                   \
-		CU_ASSERT_EQUAL(p_->flags, (uint32_t)(flags_));                                                    \
-	} while (0)
-
-#define EXPECT_NO_EVENTS() CU_ASSERT_EQUAL(F.cap.nev, 0)
+#define EXPECT_NO_EVENTS() CU_ASSERT_EQUAL(cap.nev, 0)
 
 /* ---- fixtures ---- */
 
-struct rec {
-	int frame, dir, tr;
-	size_t len;
-	uint8_t data[1600];
-};
-
-#define MAXREC 32
-static struct rec R[MAXREC];
-
-/* loads tests/data/proto/dnp3/<name>.hex ("frame dir transport hex" lines); returns the record count */
+/* loads tests/data/proto/dnp3/<name>.hex ("frame dir transport hex" lines) into rec_segs; returns the record count */
 static int load(const char *name)
 {
-	char path[512], line[8192];
-	snprintf(path, sizeof(path), "%s/proto/dnp3/%s.hex", OTS_TEST_DATA, name);
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	int n = 0;
-	while (fgets(line, sizeof(line), f) && n < MAXREC) {
-		char hex[4096];
-		struct rec *r = &R[n];
-		if (line[0] == '#' || sscanf(line, "%d %d %d %4095s", &r->frame, &r->dir, &r->tr, hex) != 4)
-			continue;
-		size_t hl = strlen(hex) / 2;
-		CU_ASSERT_FATAL(hl <= sizeof(r->data));
-		for (size_t i = 0; i < hl; i++) {
-			unsigned b;
-			sscanf(hex + 2 * i, "%2x", &b);
-			r->data[i] = (uint8_t)b;
-		}
-		r->len = hl;
-		n++;
-	}
-	fclose(f);
-	CU_ASSERT_FATAL(n > 0);
-	return n;
+	return (int)rec_load(REC_DIR_TRANSPORT, "%s/proto/dnp3/%s.hex", OTS_TEST_DATA, name);
 }
 
-/* feed every record of a fixture; returns the index of the first record (frame) */
+/* feed every record of a fixture; returns the record count */
 static int feed_fixture(const char *name)
 {
 	int n = load(name);
-	reset((uint8_t)R[0].tr);
+	reset((uint8_t)rec_segs[0].tr);
 	for (int i = 0; i < n; i++)
-		CU_ASSERT_EQUAL(feed(R[i].dir, R[i].data, R[i].len, 0), 0);
+		CU_ASSERT_EQUAL(feed(rec_segs[i].dir, rec_segs[i].b, rec_segs[i].len, 0), 0);
 	return n;
 }
 
@@ -249,13 +150,13 @@ static void test_crc(void)
 static void test_probe(void)
 {
 	load("cold_restart");
-	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(R[0].data, R[0].len, 0), 1);
-	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(R[0].data, 10, 0), 1);
-	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(R[0].data, 9, 0), -1);
-	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(R[0].data, 1, 0), -1);
-	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(R[0].data, 0, 0), -1);
+	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(rec_segs[0].b, rec_segs[0].len, 0), 1);
+	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(rec_segs[0].b, 10, 0), 1);
+	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(rec_segs[0].b, 9, 0), -1);
+	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(rec_segs[0].b, 1, 0), -1);
+	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(rec_segs[0].b, 0, 0), -1);
 	uint8_t bad[16];
-	memcpy(bad, R[0].data, 10);
+	memcpy(bad, rec_segs[0].b, 10);
 	bad[8] ^= 1; /* header CRC */
 	CU_ASSERT_EQUAL(ots_parser_dnp3.probe(bad, 10, 0), 0);
 	bad[8] ^= 1;
@@ -269,44 +170,44 @@ static void test_probe(void)
 static void test_cold_restart(void)
 {
 	feed_fixture("cold_restart");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 13, 10, 0, 0, OTS_PDUF_CONTROL);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[0].name, "Cold Restart");
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 1, 0, 0, 0);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[1].name, "Response");
-	CU_ASSERT_EQUAL(F.cap.pdu[0].iin, 0);
-	CU_ASSERT_EQUAL(F.cap.pdu[1].iin, 0x0001); /* IIN2 bit 0: function code not supported */
-	CU_ASSERT_EQUAL(F.cap.pdu[0].nobjs, 0);
-	CU_ASSERT_EQUAL(F.cap.nid, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 13, 10, 0, 0, OTS_PDUF_CONTROL);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[0].name, "Cold Restart");
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 1, 0, 0, 0);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[1].name, "Response");
+	CU_ASSERT_EQUAL(cap.pdu[0].iin, 0);
+	CU_ASSERT_EQUAL(cap.pdu[1].iin, 0x0001); /* IIN2 bit 0: function code not supported */
+	CU_ASSERT_EQUAL(cap.pdu[0].nobjs, 0);
+	CU_ASSERT_EQUAL(cap.nid, 0);
 	EXPECT_NO_EVENTS();
 }
 
 static void test_warm_restart(void)
 {
 	feed_fixture("warm_restart");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 14, 10, 0, 0, OTS_PDUF_CONTROL);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 1, 0, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 14, 10, 0, 0, OTS_PDUF_CONTROL);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 1, 0, 0, 0);
 	EXPECT_NO_EVENTS();
 }
 
 static void test_direct_operate(void)
 {
 	feed_fixture("directoperate");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
 	EXPECT_NO_EVENTS();
 }
 
 static void test_select_operate(void)
 {
 	feed_fixture("select_operate");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 4);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 3, 10, 0x0c01, 1, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
-	EXPECT_PDU(&F.cap.pdu[2], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 1, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[3], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 4);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 3, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
+	EXPECT_PDU(&cap.pdu[2], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[3], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
 	EXPECT_NO_EVENTS();
 }
 
@@ -314,47 +215,47 @@ static void test_select_operate(void)
 static void test_file_write(void)
 {
 	feed_fixture("file_write");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 6);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 25, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 3, 0x4604, 1, 0);
-	EXPECT_PDU(&F.cap.pdu[2], 0, OTS_PDU_REQUEST, 2, 4, 0x4605, 1, OTS_PDUF_WRITE | OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[3], 1, OTS_PDU_RESPONSE, 129, 3, 0x4606, 1, 0);
-	EXPECT_PDU(&F.cap.pdu[4], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[5], 1, OTS_PDU_RESPONSE, 129, 3, 0x4604, 1, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 6);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 25, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 3, 0x4604, 1, 0);
+	EXPECT_PDU(&cap.pdu[2], 0, OTS_PDU_REQUEST, 2, 4, 0x4605, 1, OTS_PDUF_WRITE | OTS_PDUF_PROGRAM);
+	EXPECT_PDU(&cap.pdu[3], 1, OTS_PDU_RESPONSE, 129, 3, 0x4606, 1, 0);
+	EXPECT_PDU(&cap.pdu[4], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
+	EXPECT_PDU(&cap.pdu[5], 1, OTS_PDU_RESPONSE, 129, 3, 0x4604, 1, 0);
 	EXPECT_NO_EVENTS();
 }
 
 static void test_file_delete(void)
 {
 	feed_fixture("file_delete");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 27, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 3, 0x4604, 1, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 27, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 3, 0x4604, 1, 0);
 	EXPECT_NO_EVENTS();
 }
 
 static void test_unsolicited(void)
 {
 	feed_fixture("unsolicited");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_UNSOLICITED, 130, 1, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 0, 10, 0, 0, 0);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[1].name, "Confirm");
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_UNSOLICITED, 130, 1, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 0, 10, 0, 0, 0);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[1].name, "Confirm");
 	EXPECT_NO_EVENTS();
 }
 
 static void test_disable_unsolicited(void)
 {
 	feed_fixture("disable_unsol");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 21, 10, 0x3c02, 3, OTS_PDUF_CONTROL);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 21, 10, 0x3c02, 3, OTS_PDUF_CONTROL);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0, 0, 0);
 	/* the request's three object headers (classes 1, 2, 3); the array lives in the request direction's state */
-	CU_ASSERT_EQUAL_FATAL(F.cap.pdu[0].nobjs, 3);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(F.cap.pdu[0].objs);
-	CU_ASSERT_EQUAL(F.cap.pdu[0].objs[0], 0x3c02);
-	CU_ASSERT_EQUAL(F.cap.pdu[0].objs[2], 0x3c04);
-	CU_ASSERT_EQUAL(F.cap.pdu[1].nobjs, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.pdu[0].nobjs, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cap.pdu[0].objs);
+	CU_ASSERT_EQUAL(cap.pdu[0].objs[0], 0x3c02);
+	CU_ASSERT_EQUAL(cap.pdu[0].objs[2], 0x3c04);
+	CU_ASSERT_EQUAL(cap.pdu[1].nobjs, 0);
 	EXPECT_NO_EVENTS();
 }
 
@@ -362,16 +263,16 @@ static void test_disable_unsolicited(void)
 static void test_time_config(void)
 {
 	feed_fixture("ndpi_write_time");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 3);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 0, 4, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 2, 4, 0x3201, 1, OTS_PDUF_WRITE | OTS_PDUF_CONFIG);
-	EXPECT_PDU(&F.cap.pdu[2], 1, OTS_PDU_RESPONSE, 129, 3, 0, 0, 0);
-	CU_ASSERT_EQUAL(F.cap.pdu[1].nobjs, 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 3);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 0, 4, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 2, 4, 0x3201, 1, OTS_PDUF_WRITE | OTS_PDUF_CONFIG);
+	EXPECT_PDU(&cap.pdu[2], 1, OTS_PDU_RESPONSE, 129, 3, 0, 0, 0);
+	CU_ASSERT_EQUAL(cap.pdu[1].nobjs, 1);
 	EXPECT_NO_EVENTS();
 	feed_fixture("rec_time");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 24, 2, 0, 0, OTS_PDUF_CONFIG);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 3, 0, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 24, 2, 0, 0, OTS_PDUF_CONFIG);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 3, 0, 0, 0);
 	EXPECT_NO_EVENTS();
 }
 
@@ -379,9 +280,9 @@ static void test_time_config(void)
 static void test_write_iin(void)
 {
 	feed_fixture("write_iin");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 2, 10, 0x5001, 1, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 2, 10, 0x5001, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_RESPONSE, 129, 1, 0, 0, 0);
 	EXPECT_NO_EVENTS();
 }
 
@@ -391,17 +292,17 @@ static void test_write_iin(void)
 static void test_link_only_and_big_fragment(void)
 {
 	feed_fixture("link_only");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 9);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[2], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[3], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[4], 0, OTS_PDU_REQUEST, 1, 1, 0x3c01, 1, OTS_PDUF_READ);
-	EXPECT_PDU(&F.cap.pdu[5], 1, OTS_PDU_RESPONSE, 129, 100, 0x0101, 3, 0);
-	EXPECT_PDU(&F.cap.pdu[6], 1, OTS_PDU_RESPONSE, 129, 100, 0x1e05, 2, 0);
-	EXPECT_PDU(&F.cap.pdu[7], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[8], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
-	CU_ASSERT_STRING_EQUAL(F.cap.pdu[0].name, "Link");
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 9);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[2], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[3], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[4], 0, OTS_PDU_REQUEST, 1, 1, 0x3c01, 1, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[5], 1, OTS_PDU_RESPONSE, 129, 100, 0x0101, 3, 0);
+	EXPECT_PDU(&cap.pdu[6], 1, OTS_PDU_RESPONSE, 129, 100, 0x1e05, 2, 0);
+	EXPECT_PDU(&cap.pdu[7], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[8], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[0].name, "Link");
 	EXPECT_NO_EVENTS();
 }
 
@@ -410,31 +311,31 @@ static void test_udp(void)
 {
 	feed_fixture("udp_read");
 	CU_ASSERT_EQUAL(F.transport, 17);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 9);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[4], 0, OTS_PDU_REQUEST, 1, 1, 0x3c02, 4, OTS_PDUF_READ);
-	EXPECT_PDU(&F.cap.pdu[5], 1, OTS_PDU_RESPONSE, 129, 100, 0x0101, 3, 0);
-	EXPECT_PDU(&F.cap.pdu[6], 1, OTS_PDU_RESPONSE, 129, 100, 0x1e05, 2, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 9);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[4], 0, OTS_PDU_REQUEST, 1, 1, 0x3c02, 4, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[5], 1, OTS_PDU_RESPONSE, 129, 100, 0x0101, 3, 0);
+	EXPECT_PDU(&cap.pdu[6], 1, OTS_PDU_RESPONSE, 129, 100, 0x1e05, 2, 0);
 	EXPECT_NO_EVENTS();
 	feed_fixture("udp_en_spon");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 4);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 20, 1, 0x3c02, 3, OTS_PDUF_CONTROL);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 100, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[2], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[3], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 4);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 20, 1, 0x3c02, 3, OTS_PDUF_CONTROL);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 100, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[2], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[3], 0, OTS_PDU_OTHER, 0x10b, 1, 0, 0, 0);
 	EXPECT_NO_EVENTS();
 
 	/* two frames in one datagram: both reported */
 	uint8_t dg[128];
-	size_t n = R[2].len;
-	memcpy(dg, R[2].data, n);
-	memcpy(dg + n, R[0].data, R[0].len);
+	size_t n = rec_segs[2].len;
+	memcpy(dg, rec_segs[2].b, n);
+	memcpy(dg + n, rec_segs[0].b, rec_segs[0].len);
 	reset(17);
-	CU_ASSERT_EQUAL(feed(1, dg, n + R[0].len, 0), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_REQUEST, 20, 1, 0x3c02, 3, OTS_PDUF_CONTROL);
+	CU_ASSERT_EQUAL(feed(1, dg, n + rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_OTHER, 0x149, 100, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_REQUEST, 20, 1, 0x3c02, 3, OTS_PDUF_CONTROL);
 	EXPECT_NO_EVENTS();
 }
 
@@ -442,63 +343,63 @@ static void test_udp(void)
 static void test_crob_malformed(void)
 {
 	feed_fixture("crob_malform");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 4, 0x0c01, 1, OTS_PDUF_WRITE);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
-	CU_ASSERT_EQUAL(F.cap.bad_proto, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 4, 0x0c01, 1, OTS_PDUF_WRITE);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
+	CU_ASSERT_EQUAL(cap.bad_proto, 0);
 }
 
 /* OpenICS DNP3-Malformed: frame 1 has LEN 2 (not a link header), 2..5 and 157 malformed objects, 59 group 255 */
 static void test_openics_malformed(void)
 {
 	feed_fixture("malformed");
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_RESYNC], 1); /* frame 1, not mid-stream: reported */
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 6);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 1, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[3], 0, OTS_PDU_REQUEST, 4, 10, 0, 0, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[4], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 2, OTS_PDUF_WRITE);
-	EXPECT_PDU(&F.cap.pdu[5], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 1, OTS_PDUF_WRITE);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 5);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_UNKNOWN_OBJECT], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 7);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_RESYNC], 1); /* frame 1, not mid-stream: reported */
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 6);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[3], 0, OTS_PDU_REQUEST, 4, 10, 0, 0, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[4], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 2, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[5], 0, OTS_PDU_REQUEST, 4, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 5);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_UNKNOWN_OBJECT], 1);
+	CU_ASSERT_EQUAL(cap.nev, 7);
 	/* mid-stream pickup of the same bytes: the junk before the first header is skipped quietly */
 	reset(6);
-	CU_ASSERT_EQUAL(feed(0, R[0].data, R[0].len, OTS_REASM_F_MIDSTREAM), 0);
-	CU_ASSERT_EQUAL(F.cap.nev, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[0].b, rec_segs[0].len, OTS_REASM_F_MIDSTREAM), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 }
 
 /* Bro dnp3_test_data_part2 frames 19-20: read of group 255 (undefined), IIN2 object unknown in the response */
 static void test_unknown_object(void)
 {
 	feed_fixture("read_g255");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 1, 4, 0xff00, 1, OTS_PDUF_READ);
-	EXPECT_PDU(&F.cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 3, 0, 0, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_UNKNOWN_OBJECT], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 1, 4, 0xff00, 1, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[1], 1, OTS_PDU_EXCEPTION, 129, 3, 0, 0, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_UNKNOWN_OBJECT], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 }
 
 /* nDPI frame 55 starts 05 05 (corrupt), frame 460 is a broadcast Disable Unsolicited with a reserved qualifier */
 static void test_bad_start_and_broadcast(void)
 {
 	feed_fixture("ndpi_bad_start");
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_RESYNC], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 	/* the next good frame is found again */
 	load("directoperate");
-	CU_ASSERT_EQUAL(feed(0, R[0].data, R[0].len, 0), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[0].b, rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 
 	feed_fixture("ndpi_broadcast");
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 21, 0xffff, 0x3c02, 2, OTS_PDUF_CONTROL | OTS_PDUF_BROADCAST);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 21, 0xffff, 0x3c02, 2, OTS_PDUF_CONTROL | OTS_PDUF_BROADCAST);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 }
 
 /* ---- stream handling: splits, coalescing, mid-stream, gaps ---- */
@@ -524,41 +425,41 @@ static void pdus_equal(const struct ots_pdu *a, const struct ots_pdu *b, unsigne
 /* every fixture direction as one byte stream, cut in two at every byte, and fed one byte at a time */
 static void split_fixture(const char *name)
 {
-	static struct ots_pdu ref[MAXPDU];
+	static struct ots_pdu ref[REC_MAX_PDUS];
 	static struct stream s[2];
 	int n = load(name);
 	s[0].n = s[1].n = 0;
 	for (int i = 0; i < n; i++) {
-		struct stream *d = &s[R[i].dir];
-		CU_ASSERT_FATAL(d->n + R[i].len <= sizeof(d->b));
-		memcpy(d->b + d->n, R[i].data, R[i].len);
-		d->n += R[i].len;
+		struct stream *d = &s[rec_segs[i].dir];
+		CU_ASSERT_FATAL(d->n + rec_segs[i].len <= sizeof(d->b));
+		memcpy(d->b + d->n, rec_segs[i].b, rec_segs[i].len);
+		d->n += rec_segs[i].len;
 	}
 	for (int dir = 0; dir < 2; dir++) {
 		if (!s[dir].n)
 			continue;
 		reset(6);
 		feed(dir, s[dir].b, s[dir].n, 0);
-		unsigned nref = F.cap.npdu;
+		unsigned nref = cap.npdu;
 		CU_ASSERT(nref > 0);
-		CU_ASSERT_EQUAL(F.cap.nev, 0);
-		memcpy(ref, F.cap.pdu, nref * sizeof(ref[0]));
+		CU_ASSERT_EQUAL(cap.nev, 0);
+		memcpy(ref, cap.pdu, nref * sizeof(ref[0]));
 		for (size_t k = 1; k < s[dir].n; k++) {
 			reset(6);
 			feed(dir, s[dir].b, k, 0);
 			feed(dir, s[dir].b + k, s[dir].n - k, 0);
-			CU_ASSERT_EQUAL(F.cap.npdu, nref);
-			CU_ASSERT_EQUAL(F.cap.nev, 0);
-			if (F.cap.npdu == nref)
-				pdus_equal(ref, F.cap.pdu, nref);
+			CU_ASSERT_EQUAL(cap.npdu, nref);
+			CU_ASSERT_EQUAL(cap.nev, 0);
+			if (cap.npdu == nref)
+				pdus_equal(ref, cap.pdu, nref);
 		}
 		reset(6);
 		for (size_t k = 0; k < s[dir].n; k++)
 			feed(dir, s[dir].b + k, 1, 0);
-		CU_ASSERT_EQUAL(F.cap.npdu, nref);
-		CU_ASSERT_EQUAL(F.cap.nev, 0);
-		if (F.cap.npdu == nref)
-			pdus_equal(ref, F.cap.pdu, nref);
+		CU_ASSERT_EQUAL(cap.npdu, nref);
+		CU_ASSERT_EQUAL(cap.nev, 0);
+		if (cap.npdu == nref)
+			pdus_equal(ref, cap.pdu, nref);
 	}
 }
 
@@ -575,20 +476,20 @@ static void test_two_pdus_one_segment(void)
 	load("file_write");
 	uint8_t seg[512];
 	size_t n = 0;
-	memcpy(seg, R[0].data, R[0].len); /* open */
-	n += R[0].len;
-	memcpy(seg + n, R[2].data, R[2].len); /* write */
-	n += R[2].len;
-	memcpy(seg + n, R[4].data, 7); /* start of close */
+	memcpy(seg, rec_segs[0].b, rec_segs[0].len); /* open */
+	n += rec_segs[0].len;
+	memcpy(seg + n, rec_segs[2].b, rec_segs[2].len); /* write */
+	n += rec_segs[2].len;
+	memcpy(seg + n, rec_segs[4].b, 7); /* start of close */
 	n += 7;
 	reset(6);
 	CU_ASSERT_EQUAL(feed(0, seg, n, 0), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 25, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 2, 4, 0x4605, 1, OTS_PDUF_WRITE | OTS_PDUF_PROGRAM);
-	CU_ASSERT_EQUAL(feed(0, R[4].data + 7, R[4].len - 7, 0), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 3);
-	EXPECT_PDU(&F.cap.pdu[2], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 25, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 2, 4, 0x4605, 1, OTS_PDUF_WRITE | OTS_PDUF_PROGRAM);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[4].b + 7, rec_segs[4].len - 7, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 3);
+	EXPECT_PDU(&cap.pdu[2], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
 	EXPECT_NO_EVENTS();
 }
 
@@ -597,31 +498,32 @@ static void test_midstream(void)
 {
 	load("file_write");
 	reset(6);
-	CU_ASSERT_EQUAL(feed(0, R[0].data + 7, R[0].len - 7, OTS_REASM_F_MIDSTREAM), 0);
-	CU_ASSERT_EQUAL(feed(0, R[2].data, R[2].len, 0), 0);
-	CU_ASSERT_EQUAL(feed(0, R[4].data, R[4].len, 0), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 2, 4, 0x4605, 1, OTS_PDUF_WRITE | OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[0].b + 7, rec_segs[0].len - 7, OTS_REASM_F_MIDSTREAM), 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[2].b, rec_segs[2].len, 0), 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[4].b, rec_segs[4].len, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 2, 4, 0x4605, 1, OTS_PDUF_WRITE | OTS_PDUF_PROGRAM);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
 	EXPECT_NO_EVENTS();
 
 	/* picked up inside a multi-frame fragment: its middle segments are dropped quietly until a FIR */
 	int n = load("link_only"), first = -1, seen[2] = { 0, 0 };
 	for (int i = 0; i < n && first < 0; i++)
-		if (R[i].frame == 10) /* second segment (seq 35) of the first response */
+		if (rec_segs[i].frame == 10) /* second segment (seq 35) of the first response */
 			first = i;
 	CU_ASSERT_FATAL(first > 0);
 	reset(6);
 	for (int i = first; i < n; i++) {
-		CU_ASSERT_EQUAL(feed(R[i].dir, R[i].data, R[i].len, seen[R[i].dir] ? 0 : OTS_REASM_F_MIDSTREAM), 0);
-		seen[R[i].dir] = 1;
+		const struct rec_seg *r = &rec_segs[i];
+		CU_ASSERT_EQUAL(feed(r->dir, r->b, r->len, seen[r->dir] ? 0 : OTS_REASM_F_MIDSTREAM), 0);
+		seen[r->dir] = 1;
 	}
 	EXPECT_NO_EVENTS();
 	unsigned resp = 0;
-	for (unsigned i = 0; i < F.cap.npdu; i++)
-		if (F.cap.pdu[i].code == 129) {
+	for (unsigned i = 0; i < cap.npdu; i++)
+		if (cap.pdu[i].code == 129) {
 			resp++;
-			EXPECT_PDU(&F.cap.pdu[i], 1, OTS_PDU_RESPONSE, 129, 100, 0x1e05, 2, 0);
+			EXPECT_PDU(&cap.pdu[i], 1, OTS_PDU_RESPONSE, 129, 100, 0x1e05, 2, 0);
 		}
 	CU_ASSERT_EQUAL(resp, 1); /* only the second response had its FIR in the capture */
 }
@@ -631,33 +533,33 @@ static void test_gap_resync(void)
 {
 	load("file_write");
 	reset(6);
-	CU_ASSERT_EQUAL(feed(0, R[0].data, R[0].len, 0), 0);
-	CU_ASSERT_EQUAL(feed(0, R[2].data, 12, 0), 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[0].b, rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[2].b, 12, 0), 0);
 	CU_ASSERT_EQUAL(gap(0, 9), 0);
-	CU_ASSERT_EQUAL(feed(0, R[2].data + 21, R[2].len - 21, 0), 0);
-	CU_ASSERT_EQUAL(feed(0, R[4].data, R[4].len, 0), 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 25, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[2].b + 21, rec_segs[2].len - 21, 0), 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[4].b, rec_segs[4].len, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 25, 4, 0x4603, 1, OTS_PDUF_PROGRAM);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 26, 4, 0x4604, 1, OTS_PDUF_PROGRAM);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_RESYNC], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 
 	/* a gap inside a multi-frame fragment: that fragment is dropped quietly, the next one is reported */
 	load("link_only");
 	reset(6);
 	for (int i = 0; i < 23; i++) {
-		if (R[i].frame == 12) { /* third segment of the first response */
-			CU_ASSERT_EQUAL(gap(1, R[i].len), 0);
+		if (rec_segs[i].frame == 12) { /* third segment of the first response */
+			CU_ASSERT_EQUAL(gap(1, rec_segs[i].len), 0);
 			continue;
 		}
-		CU_ASSERT_EQUAL(feed(R[i].dir, R[i].data, R[i].len, 0), 0);
+		CU_ASSERT_EQUAL(feed(rec_segs[i].dir, rec_segs[i].b, rec_segs[i].len, 0), 0);
 	}
 	unsigned resp = 0;
-	for (unsigned i = 0; i < F.cap.npdu; i++)
-		resp += F.cap.pdu[i].code == 129;
+	for (unsigned i = 0; i < cap.npdu; i++)
+		resp += cap.pdu[i].code == 129;
 	CU_ASSERT_EQUAL(resp, 1);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_RESYNC], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 }
 
 /* ---- CRC errors ---- */
@@ -666,47 +568,47 @@ static void test_bad_data_crc(void)
 {
 	load("directoperate");
 	uint8_t f[64];
-	memcpy(f, R[0].data, R[0].len);
+	memcpy(f, rec_segs[0].b, rec_segs[0].len);
 	f[12] ^= 0x40; /* a user data byte of the first block */
 	reset(6);
-	CU_ASSERT_EQUAL(feed(0, f, R[0].len, 0), 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_BAD_DATA_CRC], 1);
-	CU_ASSERT_EQUAL(feed(1, R[1].data, R[1].len, 0), 0); /* the response still counts */
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
+	CU_ASSERT_EQUAL(feed(0, f, rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_BAD_DATA_CRC], 1);
+	CU_ASSERT_EQUAL(feed(1, rec_segs[1].b, rec_segs[1].len, 0), 0); /* the response still counts */
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x0c01, 1, 0);
 	/* the CRC of the last (short) block */
-	memcpy(f, R[0].data, R[0].len);
-	f[R[0].len - 1] ^= 1;
-	CU_ASSERT_EQUAL(feed(0, f, R[0].len, 0), 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_BAD_DATA_CRC], 2);
-	CU_ASSERT_EQUAL(F.cap.nev, 2);
-	CU_ASSERT_EQUAL(F.cap.npdu, 1);
+	memcpy(f, rec_segs[0].b, rec_segs[0].len);
+	f[rec_segs[0].len - 1] ^= 1;
+	CU_ASSERT_EQUAL(feed(0, f, rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_BAD_DATA_CRC], 2);
+	CU_ASSERT_EQUAL(cap.nev, 2);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
 	/* UDP: same */
 	reset(17);
-	CU_ASSERT_EQUAL(feed(0, f, R[0].len, 0), 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_BAD_DATA_CRC], 1);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
+	CU_ASSERT_EQUAL(feed(0, f, rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_BAD_DATA_CRC], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 }
 
 static void test_bad_header_crc(void)
 {
 	load("directoperate");
 	uint8_t s[128];
-	memcpy(s, R[0].data, R[0].len);
+	memcpy(s, rec_segs[0].b, rec_segs[0].len);
 	s[4] ^= 0x01; /* destination address: header CRC now wrong */
-	memcpy(s + R[0].len, R[0].data, R[0].len);
+	memcpy(s + rec_segs[0].len, rec_segs[0].b, rec_segs[0].len);
 	reset(6);
-	CU_ASSERT_EQUAL(feed(0, s, 2 * R[0].len, 0), 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1); /* the good copy behind it */
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	CU_ASSERT_EQUAL(feed(0, s, 2 * rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_RESYNC], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1); /* the good copy behind it */
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
 	reset(17);
-	CU_ASSERT_EQUAL(feed(0, s, 2 * R[0].len, 0), 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_BAD_HEADER_CRC], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0); /* the rest of a datagram after a bad header is not trusted */
+	CU_ASSERT_EQUAL(feed(0, s, 2 * rec_segs[0].len, 0), 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_BAD_HEADER_CRC], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0); /* the rest of a datagram after a bad header is not trusted */
 }
 
 /* ---- transport layer ---- */
@@ -722,11 +624,11 @@ static void test_transport_reassembly(void)
 	feed(0, f, n, 0);
 	n = mkseg(f, 0, 6, al + 4, 4);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 	n = mkseg(f, 0, 0x80 | 7, al + 8, 3);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 1, 10, 0x3c02, 3, OTS_PDUF_READ);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 1, 10, 0x3c02, 3, OTS_PDUF_READ);
 	EXPECT_NO_EVENTS();
 
 	/* sequence wraps 63 -> 0 */
@@ -734,7 +636,7 @@ static void test_transport_reassembly(void)
 	feed(0, f, n, 0);
 	n = mkseg(f, 0, 0x80 | 0, al + 5, 6);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 2);
+	CU_ASSERT_EQUAL(cap.npdu, 2);
 	EXPECT_NO_EVENTS();
 
 	/* a repeated segment (link retry) is taken once */
@@ -743,8 +645,8 @@ static void test_transport_reassembly(void)
 	feed(0, f, n, 0);
 	n = mkseg(f, 0, 0x80 | 11, al + 5, 6);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 3);
-	EXPECT_PDU(&F.cap.pdu[2], 0, OTS_PDU_REQUEST, 1, 10, 0x3c02, 3, OTS_PDUF_READ);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 3);
+	EXPECT_PDU(&cap.pdu[2], 0, OTS_PDU_REQUEST, 1, 10, 0x3c02, 3, OTS_PDUF_READ);
 	EXPECT_NO_EVENTS();
 
 	/* out of sequence: event, the fragment is dropped (its FIN quietly), the next FIR works */
@@ -754,20 +656,20 @@ static void test_transport_reassembly(void)
 	feed(0, f, n, 0);
 	n = mkseg(f, 0, 0x80 | 23, al + 8, 3);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 3);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_TRANSPORT_SEQ], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL(cap.npdu, 3);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_TRANSPORT_SEQ], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 	n = mkseg(f, 0, 0xc0 | 24, al, sizeof(al));
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 4);
+	CU_ASSERT_EQUAL(cap.npdu, 4);
 
 	/* FIR while a fragment is in progress: the old one is abandoned */
 	n = mkseg(f, 0, 0x40 | 30, al, 5);
 	feed(0, f, n, 0);
 	n = mkseg(f, 0, 0xc0 | 40, al, sizeof(al));
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 5);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_TRANSPORT_ABANDONED], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 5);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_TRANSPORT_ABANDONED], 1);
 
 	/* other link addresses in the middle of a fragment: out of sequence */
 	uint8_t ud[8] = { 0x40 | 1, 0xc3, 0x01, 0x3c };
@@ -776,20 +678,20 @@ static void test_transport_reassembly(void)
 	ud[0] = 2;
 	n = mkframe(f, 0xc4, 11, 1, ud, 4);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_TRANSPORT_SEQ], 2);
-	CU_ASSERT_EQUAL(F.cap.nev, 3);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_TRANSPORT_SEQ], 2);
+	CU_ASSERT_EQUAL(cap.nev, 3);
 
 	/* a connection seen from its start: a first non-FIR segment is reported */
 	reset(6);
 	n = mkseg(f, 0, 0x80 | 3, al, 4);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_TRANSPORT_SEQ], 1);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_TRANSPORT_SEQ], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 	/* user data function without user data */
 	n = mkframe(f, 0xc4, 10, 1, ud, 0);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_NO_TRANSPORT], 1);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_NO_TRANSPORT], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 }
 
 /* ---- application layer ---- */
@@ -802,25 +704,25 @@ static void test_app_header(void)
 	static const uint8_t only_ac[] = { 0xc0 };
 	n = mkseg(f, 0, 0xc0, only_ac, 1);
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_MALFORMED_AL], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_MALFORMED_AL], 1);
 	static const uint8_t resp_no_iin[] = { 0xc0, 0x81, 0x00 };
 	n = mkseg(f, 1, 0xc0, resp_no_iin, 3);
 	feed(1, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0, 0, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_MALFORMED_AL], 2);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0, 0, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_MALFORMED_AL], 2);
 	/* undefined function codes */
 	static const uint8_t fc50[] = { 0xc0, 0x50 }, fcf0[] = { 0xc0, 0xf0 };
 	n = mkseg(f, 0, 0xc1, fc50, 2);
 	feed(0, f, n, 0);
 	n = mkseg(f, 1, 0xc1, fcf0, 2);
 	feed(1, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 3);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 0x50, 10, 0, 0, 0);
-	CU_ASSERT_PTR_NULL(F.cap.pdu[1].name);
-	EXPECT_PDU(&F.cap.pdu[2], 1, OTS_PDU_OTHER, 0xf0, 1, 0, 0, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_UNKNOWN_FUNCTION], 2);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 3);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 0x50, 10, 0, 0, 0);
+	CU_ASSERT_PTR_NULL(cap.pdu[1].name);
+	EXPECT_PDU(&cap.pdu[2], 1, OTS_PDU_OTHER, 0xf0, 1, 0, 0, 0);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_UNKNOWN_FUNCTION], 2);
 	/* authentication response (131), activate config (31), freeze with time (11: g50v2 data, then a range) */
 	static const uint8_t auth[] = { 0xc0, 0x83, 0x00, 0x00 };
 	static const uint8_t act[] = { 0xc0, 0x1f, 0x6e, 0x03, 0x07, 0x01, 'a', 'b', 'c' };
@@ -832,11 +734,11 @@ static void test_app_header(void)
 	feed(0, f, n, 0);
 	n = mkseg(f, 0, 0xc3, frz, sizeof(frz));
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 6);
-	EXPECT_PDU(&F.cap.pdu[3], 1, OTS_PDU_RESPONSE, 131, 1, 0, 0, 0);
-	EXPECT_PDU(&F.cap.pdu[4], 0, OTS_PDU_REQUEST, 31, 10, 0x6e03, 1, OTS_PDUF_CONFIG);
-	EXPECT_PDU(&F.cap.pdu[5], 0, OTS_PDU_REQUEST, 11, 10, 0x3202, 2, 0);
-	CU_ASSERT_EQUAL(F.cap.nev, 4);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 6);
+	EXPECT_PDU(&cap.pdu[3], 1, OTS_PDU_RESPONSE, 131, 1, 0, 0, 0);
+	EXPECT_PDU(&cap.pdu[4], 0, OTS_PDU_REQUEST, 31, 10, 0x6e03, 1, OTS_PDUF_CONFIG);
+	EXPECT_PDU(&cap.pdu[5], 0, OTS_PDU_REQUEST, 11, 10, 0x3202, 2, 0);
+	CU_ASSERT_EQUAL(cap.nev, 4);
 }
 
 /* object layouts: bit-packed ranges, index prefixes, size prefixes, fixed sizes, and their malformed forms */
@@ -859,8 +761,8 @@ static void test_object_walk(void)
 	reset(6);
 	n = mkseg(f, 1, 0xc0, resp, sizeof(resp));
 	feed(1, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x0101, 7, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x0101, 7, 0);
 	EXPECT_NO_EVENTS();
 
 	/* a range with stop < start, a reserved range code, bits with an index prefix, data past the end */
@@ -877,25 +779,25 @@ static void test_object_walk(void)
 		reset(6);
 		n = mkseg(f, 1, 0xc0, bad[i], badn[i]);
 		feed(1, f, n, 0);
-		CU_ASSERT_EQUAL(F.cap.npdu, 1);
-		CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 1);
-		CU_ASSERT_EQUAL(F.cap.nev, 1);
+		CU_ASSERT_EQUAL(cap.npdu, 1);
+		CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_MALFORMED_OBJECTS], 1);
+		CU_ASSERT_EQUAL(cap.nev, 1);
 	}
 	/* a defined group of unknown size (g83 private registration) stops the walk quietly */
 	static const uint8_t g83[] = { 0xc0, 0x81, 0, 0, 0x53, 0x01, 0x00, 0x00, 0x00, 1, 2, 3, 0x1e, 0x01, 0x06 };
 	reset(6);
 	n = mkseg(f, 1, 0xc0, g83, sizeof(g83));
 	feed(1, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x5301, 1, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x5301, 1, 0);
 	EXPECT_NO_EVENTS();
 	/* an undefined variation of a sized group in a response */
 	static const uint8_t g1v9[] = { 0xc0, 0x81, 0, 0, 0x01, 0x09, 0x00, 0x00, 0x00, 1 };
 	reset(6);
 	n = mkseg(f, 1, 0xc0, g1v9, sizeof(g1v9));
 	feed(1, f, n, 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_UNKNOWN_OBJECT], 1);
-	CU_ASSERT_EQUAL(F.cap.nev, 1);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_UNKNOWN_OBJECT], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 }
 
 /* group 0 device attributes in a response, split over two link frames in the middle of a string */
@@ -931,32 +833,32 @@ static void test_device_attributes(void)
 	feed(1, f, n, 0);
 	n = mkseg(f, 1, 0x80 | 2, al + 20, a - 20);
 	feed(1, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x00fc, 7, 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 129, 1, 0x00fc, 7, 0);
 	EXPECT_NO_EVENTS();
-	CU_ASSERT_EQUAL_FATAL(F.cap.nid, 5);
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 5);
 	static const int kinds[] = { OTS_ATTR_VENDOR, OTS_ATTR_MODEL, OTS_ATTR_FIRMWARE, OTS_ATTR_SERIAL,
 				     OTS_ATTR_NAME };
 	static const char *const vals[] = { "ACME Grid Systems", "RTU-5000", "2.1.0", "SN0042", "Substation 7 RTU" };
 	for (unsigned i = 0; i < 5; i++) {
-		CU_ASSERT_EQUAL(F.cap.id[i].ep, OTS_EP_SERVER);
-		CU_ASSERT_EQUAL(F.cap.id[i].kind, kinds[i]);
-		CU_ASSERT_EQUAL(F.cap.id[i].conf, 90);
-		CU_ASSERT_STRING_EQUAL(F.cap.id[i].v, vals[i]);
+		CU_ASSERT_EQUAL(cap.id[i].ep, OTS_EP_SERVER);
+		CU_ASSERT_EQUAL(cap.id[i].kind, kinds[i]);
+		CU_ASSERT_EQUAL(cap.id[i].conf, 90);
+		CU_ASSERT_STRING_EQUAL(cap.id[i].v, vals[i]);
 	}
 	/* the read request for all attributes walks without data; no identity from requests */
 	static const uint8_t rd[] = { 0xc0, 0x01, 0x00, 0xfe, 0x06 };
 	n = mkseg(f, 0, 0xc3, rd, sizeof(rd));
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 2);
-	EXPECT_PDU(&F.cap.pdu[1], 0, OTS_PDU_REQUEST, 1, 10, 0x00fe, 1, OTS_PDUF_READ);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 1, 10, 0x00fe, 1, OTS_PDUF_READ);
 	/* a write of an attribute is CONFIG and reports nothing about the outstation */
 	static const uint8_t wr[] = { 0xc0, 0x02, 0x00, 0xf5, 0x00, 0x00, 0x00, 0x01, 0x03, 'X', 'Y', 'Z' };
 	n = mkseg(f, 0, 0xc4, wr, sizeof(wr));
 	feed(0, f, n, 0);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 3);
-	EXPECT_PDU(&F.cap.pdu[2], 0, OTS_PDU_REQUEST, 2, 10, 0x00f5, 1, OTS_PDUF_WRITE | OTS_PDUF_CONFIG);
-	CU_ASSERT_EQUAL(F.cap.nid, 5);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 3);
+	EXPECT_PDU(&cap.pdu[2], 0, OTS_PDU_REQUEST, 2, 10, 0x00f5, 1, OTS_PDUF_WRITE | OTS_PDUF_CONFIG);
+	CU_ASSERT_EQUAL(cap.nid, 5);
 	EXPECT_NO_EVENTS();
 }
 
@@ -967,27 +869,27 @@ static void test_udp_bad_datagrams(void)
 	load("directoperate");
 	uint8_t d[256];
 	reset(17);
-	CU_ASSERT_EQUAL(feed(0, R[0].data, R[0].len - 3, 0), 0); /* truncated frame */
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_BAD_LENGTH], 1);
-	memcpy(d, R[0].data, R[0].len);
-	memcpy(d + R[0].len, "\x01\x02\x03", 3);
-	CU_ASSERT_EQUAL(feed(0, d, R[0].len + 3, 0), 0); /* frame + trailing bytes */
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_TRAILING], 1);
-	CU_ASSERT_EQUAL_FATAL(F.cap.npdu, 1);
-	EXPECT_PDU(&F.cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
-	memcpy(d, R[0].data, 10);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[0].b, rec_segs[0].len - 3, 0), 0); /* truncated frame */
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_BAD_LENGTH], 1);
+	memcpy(d, rec_segs[0].b, rec_segs[0].len);
+	memcpy(d + rec_segs[0].len, "\x01\x02\x03", 3);
+	CU_ASSERT_EQUAL(feed(0, d, rec_segs[0].len + 3, 0), 0); /* frame + trailing bytes */
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_TRAILING], 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 5, 10, 0x0c01, 1, OTS_PDUF_WRITE);
+	memcpy(d, rec_segs[0].b, 10);
 	d[2] = 4;
 	uint16_t c = ots_dnp3_crc(d, 8);
 	d[8] = (uint8_t)c;
 	d[9] = (uint8_t)(c >> 8);
 	CU_ASSERT_EQUAL(feed(0, d, 10, 0), 0); /* LEN 4 */
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_BAD_LENGTH], 2);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_BAD_LENGTH], 2);
 	CU_ASSERT_EQUAL(feed(0, (const uint8_t *)"hello world!", 12, 0), 0);
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_NOT_DNP3], 1);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_NOT_DNP3], 1);
 	CU_ASSERT_EQUAL(feed(0, d, 3, 0), 0); /* shorter than a header */
-	CU_ASSERT_EQUAL(F.cap.ev[OTS_DNP3_EV_NOT_DNP3], 2);
-	CU_ASSERT_EQUAL(F.cap.nev, 5);
-	CU_ASSERT_EQUAL(F.cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.ev[OTS_DNP3_EV_NOT_DNP3], 2);
+	CU_ASSERT_EQUAL(cap.nev, 5);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
 	/* a flow that had a valid frame is never rejected */
 	for (int i = 0; i < 10; i++)
 		CU_ASSERT_EQUAL(feed(0, (const uint8_t *)"junk junk junk", 14, 0), 0);
@@ -1016,10 +918,10 @@ static void test_reject_not_dnp3(void)
 	load("file_write");
 	reset(6);
 	CU_ASSERT_EQUAL(feed(0, junk, 1000, OTS_REASM_F_MIDSTREAM), 0);
-	CU_ASSERT_EQUAL(feed(0, R[0].data, R[0].len, 0), 0);
+	CU_ASSERT_EQUAL(feed(0, rec_segs[0].b, rec_segs[0].len, 0), 0);
 	for (int i = 0; i < 5; i++)
 		CU_ASSERT_EQUAL(feed(0, junk, sizeof(junk), 0), 0);
-	CU_ASSERT_EQUAL(F.cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
 	/* a gap with no data never crashes, also before anything else */
 	reset(6);
 	CU_ASSERT_EQUAL(gap(1, 100), 0);

@@ -22,170 +22,17 @@
 #endif
 #define FIXTURE(name) OTS_TEST_DATA "/proto/enip/fixtures/" name ".txt"
 
-/* ---- recording ops ---- */
+#define REC_PARSER ots_parser_enip
+#define REC_PROTO OTS_APP_ENIP
+#define REC_EV_MAX ENIP_EV_MAX
+#include "tests/recorder.h"
 
-#define MAX_PDUS 8192
-#define MAX_IDS 256
-
-struct ident {
-	int ep, kind, conf;
-	char v[80];
-};
-
-static struct {
-	struct ots_pdu pdu[MAX_PDUS];
-	unsigned npdu;
-	struct ident id[MAX_IDS];
-	unsigned nid;
-	unsigned ev[ENIP_EV_MAX + 1];
-	unsigned nev;
-} R;
-
-static void rec_pdu(void *ud, const struct ots_pdu *p)
-{
-	(void)ud;
-	if (R.npdu < MAX_PDUS)
-		R.pdu[R.npdu++] = *p;
-}
-
-static void rec_id(void *ud, int ep, int kind, int conf, const char *v, size_t n)
-{
-	(void)ud;
-	if (R.nid >= MAX_IDS)
-		return;
-	struct ident *i = &R.id[R.nid++];
-	i->ep = ep;
-	i->kind = kind;
-	i->conf = conf;
-	snprintf(i->v, sizeof(i->v), "%.*s", (int)n, v);
-}
-
-static void rec_ev(void *ud, uint16_t proto, unsigned ev)
-{
-	(void)ud;
-	CU_ASSERT_EQUAL(proto, OTS_APP_ENIP);
-	R.ev[ev < ENIP_EV_MAX ? ev : ENIP_EV_MAX]++;
-	R.nev++;
-}
-
-static const struct ots_app_ops ops = { rec_pdu, rec_id, rec_ev };
-
-static void reset(void)
-{
-	memset(&R, 0, sizeof(R));
-}
-
-static _Alignas(16) uint8_t states[16][OTS_APP_STATE_MAX];
-
-static int feed_t(void *st, int dir, uint32_t flags, int transport, const uint8_t *p, size_t n)
-{
-	struct ots_app_ctx c = { .ops = &ops, .proto = OTS_APP_ENIP, .dir = (uint8_t)dir,
-				 .transport = (uint8_t)transport, .flags = flags };
-	return ots_parser_enip.parse(&c, p, n, st);
-}
-
-static int feed(void *st, int dir, uint32_t flags, const uint8_t *p, size_t n)
-{
-	return feed_t(st, dir, flags, 6, p, n);
-}
-
-static int gap(void *st, int dir, size_t n)
-{
-	return feed_t(st, dir, OTS_REASM_F_GAP, 6, NULL, n);
-}
+static _Alignas(16) uint8_t state[OTS_APP_STATE_MAX]; /* the synthetic cases' stream */
 
 static void fresh(void)
 {
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-}
-
-/* ---- fixtures ---- */
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	while (s[0] && s[1] && s[0] != '\n' && n < cap) {
-		unsigned v;
-		if (sscanf(s, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
-
-static int run_fixture(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	char stream[16][16];
-	int mid[16], started[16][2], dead[16], udp[16];
-	unsigned ns = 0, cur = 0;
-	int rejected = 0;
-	static char line[140000];
-	static uint8_t buf[70000];
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		if (line[0] == '=') {
-			char name[16] = "", kind[8] = "";
-			sscanf(line + 1, "%15s %7s", name, kind);
-			unsigned i;
-			for (i = 0; i < ns; i++)
-				if (!strcmp(stream[i], name))
-					break;
-			if (i == ns) {
-				CU_ASSERT_FATAL(ns < 16);
-				snprintf(stream[ns], sizeof(stream[ns]), "%s", name);
-				mid[ns] = !strcmp(kind, "mid");
-				udp[ns] = name[0] == 'u';
-				started[ns][0] = started[ns][1] = dead[ns] = 0;
-				memset(states[ns], 0, ots_parser_enip.state_size);
-				ns++;
-			}
-			cur = i;
-			continue;
-		}
-		CU_ASSERT_FATAL(ns > 0);
-		int dir = line[0] == '<';
-		if (dead[cur])
-			continue;
-		int r;
-		if (!strncmp(line + 2, "!gap ", 5)) {
-			r = gap(states[cur], dir, (size_t)atol(line + 7));
-		} else {
-			size_t n = unhex(line + 2, buf, sizeof(buf));
-			uint32_t fl = 0;
-			if (!started[cur][dir] && mid[cur])
-				fl = OTS_REASM_F_MIDSTREAM;
-			started[cur][dir] = 1;
-			r = feed_t(states[cur], dir, fl, udp[cur] ? 17 : 6, buf, n);
-		}
-		if (r < 0) {
-			dead[cur] = 1;
-			rejected++;
-		}
-	}
-	fclose(f);
-	return rejected;
-}
-
-static size_t fixture_stream(const char *path, int want_dir, uint8_t *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	static char line[140000];
-	size_t n = 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] != '>' && line[0] != '<')
-			continue;
-		if ((line[0] == '<') != want_dir || line[2] == '!')
-			continue;
-		n += unhex(line + 2, out + n, cap - n);
-	}
-	fclose(f);
-	return n;
+	rec_reset();
+	memset(state, 0, sizeof(state));
 }
 
 #define CIP OTS_ENIP_CIP_CODE
@@ -193,54 +40,6 @@ static size_t fixture_stream(const char *path, int want_dir, uint8_t *out, size_
 #define RSP OTS_PDU_RESPONSE
 #define EXC OTS_PDU_EXCEPTION
 #define NE(a) (sizeof(a) / sizeof((a)[0]))
-#define ANY_UNIT 0xffffffffu
-
-static unsigned count(int dir, uint32_t code, int kind, uint32_t unit)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < R.npdu; i++)
-		if (R.pdu[i].dir == dir && R.pdu[i].code == code && R.pdu[i].kind == kind &&
-		    (unit == ANY_UNIT || R.pdu[i].unit == unit))
-			n++;
-	return n;
-}
-
-static const struct ots_pdu *find(uint32_t code, int dir)
-{
-	for (unsigned i = 0; i < R.npdu; i++)
-		if (R.pdu[i].code == code && R.pdu[i].dir == dir)
-			return &R.pdu[i];
-	return NULL;
-}
-
-static int has_id(int ep, int kind, const char *v)
-{
-	for (unsigned i = 0; i < R.nid; i++)
-		if (R.id[i].ep == ep && R.id[i].kind == kind && !strcmp(R.id[i].v, v))
-			return 1;
-	return 0;
-}
-
-struct exp {
-	int dir;
-	uint32_t code;
-	int kind;
-	unsigned n;
-};
-
-static void expect_counts(const struct exp *e, size_t ne)
-{
-	unsigned total = 0;
-	for (size_t i = 0; i < ne; i++) {
-		unsigned got = count(e[i].dir, e[i].code, e[i].kind, ANY_UNIT);
-		if (got != e[i].n)
-			printf("\n  dir %d code 0x%x kind %d: expected %u, got %u", e[i].dir, e[i].code, e[i].kind,
-			       e[i].n, got);
-		CU_ASSERT_EQUAL(got, e[i].n);
-		total += e[i].n;
-	}
-	CU_ASSERT_EQUAL(R.npdu, total);
-}
 
 /* ---- real captures ---- */
 
@@ -248,223 +47,227 @@ static void expect_counts(const struct exp *e, size_t ne)
  * 0x72) and Read-Modify-Write Tag on symbolic paths, Unconnected Send carrying Get_Attribute_All */
 static void test_ndpi_ethernetip(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("ethernetip")), 0);
-	static const struct exp e[] = {
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("ethernetip")), 0);
+	static const struct rec_want e[] = {
 		{ 0, 0x0070, REQ, 36 },    { 1, 0x0070, RSP, 35 },   { 0, 0x006f, REQ, 2 },   { 1, 0x006f, RSP, 2 },
 		{ 0, CIP(0x4c), REQ, 308 }, { 1, CIP(0x4c), RSP, 260 }, { 0, CIP(0x0a), REQ, 36 }, { 1, CIP(0x0a), RSP, 35 },
 		{ 0, CIP(0x4e), REQ, 17 },  { 1, CIP(0x4e), RSP, 17 },  { 0, CIP(0x01), REQ, 2 },  { 1, CIP(0x01), RSP, 2 },
 		{ 0, CIP(0x52), REQ, 2 },
 	};
-	expect_counts(e, NE(e));
-	CU_ASSERT_EQUAL(R.nev, 0);
-	CU_ASSERT_EQUAL(R.nid, 0); /* Get_Attribute_All of class 0xac, not the Identity object */
-	const struct ots_pdu *rmw = find(CIP(0x4e), 0);
+	rec_expect(e, NE(e));
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	CU_ASSERT_EQUAL(cap.nid, 0); /* Get_Attribute_All of class 0xac, not the Identity object */
+	const struct ots_pdu *rmw = rec_find(CIP(0x4e), 0);
 	CU_ASSERT_EQUAL(rmw->flags, OTS_PDUF_WRITE); /* Read-Modify-Write Tag on 'LMS_DISABLE_2DSCANNER1'... */
 	CU_ASSERT_STRING_EQUAL(rmw->name, "Read Modify Write Tag");
 	CU_ASSERT_EQUAL(rmw->unit, 0);
-	const struct ots_pdu *ucs = find(CIP(0x52), 0);
+	const struct ots_pdu *ucs = rec_find(CIP(0x52), 0);
 	CU_ASSERT_STRING_EQUAL(ucs->name, "Unconnected Send");
 	CU_ASSERT_EQUAL(ucs->unit, 6);
-	CU_ASSERT_EQUAL(find(CIP(0x01), 0)->unit, 0xac);
-	CU_ASSERT_EQUAL(find(CIP(0x01), 1)->unit, 0xac); /* the reply takes the embedded request's class */
-	CU_ASSERT_EQUAL(count(0, CIP(0x4c), REQ, 0x72), 308);
-	CU_ASSERT_EQUAL(find(CIP(0x0a), 0)->unit, 2);
-	CU_ASSERT_STRING_EQUAL(find(0x0070, 0)->name, "Send Unit Data");
+	CU_ASSERT_EQUAL(rec_find(CIP(0x01), 0)->unit, 0xac);
+	CU_ASSERT_EQUAL(rec_find(CIP(0x01), 1)->unit, 0xac); /* the reply takes the embedded request's class */
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x4c), REQ, 0x72), 308);
+	CU_ASSERT_EQUAL(rec_find(CIP(0x0a), 0)->unit, 2);
+	CU_ASSERT_STRING_EQUAL(rec_find(0x0070, 0)->name, "Send Unit Data");
 }
 
 static void single(const char *fixture, uint32_t code, uint32_t flags, uint32_t unit, uint32_t inst)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(fixture), 0);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 2);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0x0070);
-	CU_ASSERT_EQUAL(R.pdu[0].kind, REQ);
-	CU_ASSERT_EQUAL(R.pdu[1].code, code);
-	CU_ASSERT_EQUAL(R.pdu[1].kind, REQ);
-	CU_ASSERT_EQUAL(R.pdu[1].flags, flags);
-	CU_ASSERT_EQUAL(R.pdu[1].unit, unit);
-	CU_ASSERT_EQUAL(R.pdu[1].address, inst);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(fixture), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0x0070);
+	CU_ASSERT_EQUAL(cap.pdu[0].kind, REQ);
+	CU_ASSERT_EQUAL(cap.pdu[1].code, code);
+	CU_ASSERT_EQUAL(cap.pdu[1].kind, REQ);
+	CU_ASSERT_EQUAL(cap.pdu[1].flags, flags);
+	CU_ASSERT_EQUAL(cap.pdu[1].unit, unit);
+	CU_ASSERT_EQUAL(cap.pdu[1].address, inst);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 static void test_stop_start_unlock(void)
 {
 	single(FIXTURE("cip_stop_plc"), CIP(0x07), OTS_PDUF_CONTROL, 0x8e, 1);
-	CU_ASSERT_STRING_EQUAL(R.pdu[1].name, "Stop");
-	CU_ASSERT_EQUAL(R.pdu[1].sub, 0); /* the path names no attribute */
+	CU_ASSERT_STRING_EQUAL(cap.pdu[1].name, "Stop");
+	CU_ASSERT_EQUAL(cap.pdu[1].sub, 0); /* the path names no attribute */
 	single(FIXTURE("cip_start_plc"), CIP(0x06), OTS_PDUF_CONTROL, 0x8e, 1);
-	CU_ASSERT_STRING_EQUAL(R.pdu[1].name, "Start");
+	CU_ASSERT_STRING_EQUAL(cap.pdu[1].name, "Start");
 	/* class-specific 0x4c on class 0x8e instance 1, class 0x74 instance 1: "unlock cpu" */
 	single(FIXTURE("cip_unlock_cpu"), CIP(0x4c), OTS_PDUF_CONFIG, 0x8e, 1);
-	CU_ASSERT_PTR_NULL(R.pdu[1].name);
+	CU_ASSERT_PTR_NULL(cap.pdu[1].name);
 }
 
 /* OpenICS LockPLCAttempt: 0x4b (lock) and 0x4c (unlock) on 0x8e/0x74 are config changes, 0x4b on 0xac is not */
 static void test_lock_plc(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("openics_eip_lockplc")), 0);
-	CU_ASSERT_EQUAL(count(0, CIP(0x4b), REQ, 0x8e), 3);
-	CU_ASSERT_EQUAL(count(0, CIP(0x4b), REQ, 0xac), 3);
-	CU_ASSERT_EQUAL(count(0, CIP(0x4c), REQ, 0x8e), 3);
-	CU_ASSERT_EQUAL(count(1, CIP(0x4b), RSP, 0x8e), 3);
-	CU_ASSERT_EQUAL(count(1, CIP(0x4b), RSP, 0xac), 3);
-	CU_ASSERT_EQUAL(count(1, CIP(0x4c), RSP, 0x8e), 3);
-	CU_ASSERT_EQUAL(count(0, 0x0070, REQ, ANY_UNIT), 9);
-	CU_ASSERT_EQUAL(count(1, 0x0070, RSP, ANY_UNIT), 9);
-	CU_ASSERT_EQUAL(R.npdu, 36);
-	for (unsigned i = 0; i < R.npdu; i++)
-		if (R.pdu[i].dir == 0 && R.pdu[i].code >= CIP(0))
-			CU_ASSERT_EQUAL(R.pdu[i].flags, R.pdu[i].unit == 0x8e ? OTS_PDUF_CONFIG : 0);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("openics_eip_lockplc")), 0);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x4b), REQ, 0x8e), 3);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x4b), REQ, 0xac), 3);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x4c), REQ, 0x8e), 3);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x4b), RSP, 0x8e), 3);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x4b), RSP, 0xac), 3);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x4c), RSP, 0x8e), 3);
+	CU_ASSERT_EQUAL(rec_count(0, 0x0070, REQ, REC_ANY_UNIT), 9);
+	CU_ASSERT_EQUAL(rec_count(1, 0x0070, RSP, REC_ANY_UNIT), 9);
+	CU_ASSERT_EQUAL(cap.npdu, 36);
+	for (unsigned i = 0; i < cap.npdu; i++)
+		if (cap.pdu[i].dir == 0 && cap.pdu[i].code >= CIP(0))
+			CU_ASSERT_EQUAL(cap.pdu[i].flags, cap.pdu[i].unit == 0x8e ? OTS_PDUF_CONFIG : 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* ITI cip-multiple-1/-2: one Multiple Service Packet of 11 Get_Attribute_List and its reply */
 static void test_multiple_service_packet(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("cip_multiple_1")), 0);
-	static const struct exp q[] = { { 0, 0x0070, REQ, 1 }, { 0, CIP(0x0a), REQ, 1 }, { 0, CIP(0x03), REQ, 11 } };
-	expect_counts(q, NE(q));
-	CU_ASSERT_EQUAL(find(CIP(0x0a), 0)->quantity, 11);
-	CU_ASSERT_EQUAL(count(0, CIP(0x03), REQ, 0x01), 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x03), REQ, 0x8e), 1);
-	CU_ASSERT_EQUAL(R.nev, 0);
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("cip_multiple_2")), 0);
-	static const struct exp r[] = { { 1, 0x0070, RSP, 1 }, { 1, CIP(0x0a), RSP, 1 }, { 1, CIP(0x03), RSP, 11 } };
-	expect_counts(r, NE(r));
-	CU_ASSERT_EQUAL(find(CIP(0x0a), 1)->quantity, 11);
-	CU_ASSERT_EQUAL(find(CIP(0x03), 1)->unit, 0); /* request not in this capture */
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("cip_multiple_1")), 0);
+	static const struct rec_want q[] = {
+		{ 0, 0x0070, REQ, 1 }, { 0, CIP(0x0a), REQ, 1 }, { 0, CIP(0x03), REQ, 11 },
+	};
+	rec_expect(q, NE(q));
+	CU_ASSERT_EQUAL(rec_find(CIP(0x0a), 0)->quantity, 11);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x03), REQ, 0x01), 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x03), REQ, 0x8e), 1);
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("cip_multiple_2")), 0);
+	static const struct rec_want r[] = {
+		{ 1, 0x0070, RSP, 1 }, { 1, CIP(0x0a), RSP, 1 }, { 1, CIP(0x03), RSP, 11 },
+	};
+	rec_expect(r, NE(r));
+	CU_ASSERT_EQUAL(rec_find(CIP(0x0a), 1)->quantity, 11);
+	CU_ASSERT_EQUAL(rec_find(CIP(0x03), 1)->unit, 0); /* request not in this capture */
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 static void test_set_attribute_reply(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("cip_eth_set_2")), 0);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 2);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0x006f);
-	CU_ASSERT_EQUAL(R.pdu[0].kind, RSP);
-	CU_ASSERT_EQUAL(R.pdu[1].code, CIP(0x10));
-	CU_ASSERT_EQUAL(R.pdu[1].kind, RSP);
-	CU_ASSERT_EQUAL(R.pdu[1].flags, OTS_PDUF_WRITE);
-	CU_ASSERT_STRING_EQUAL(R.pdu[1].name, "Set Attribute Single");
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("cip_eth_set_2")), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0x006f);
+	CU_ASSERT_EQUAL(cap.pdu[0].kind, RSP);
+	CU_ASSERT_EQUAL(cap.pdu[1].code, CIP(0x10));
+	CU_ASSERT_EQUAL(cap.pdu[1].kind, RSP);
+	CU_ASSERT_EQUAL(cap.pdu[1].flags, OTS_PDUF_WRITE);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[1].name, "Set Attribute Single");
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 static void check_enbt(void)
 {
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Rockwell Automation/Allen-Bradley"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_DEVICE_TYPE, "Communications Adapter"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "58"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "4.3")); /* bytes 04 03 (tshark: raw 0x0403) */
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_SERIAL, "0x00524d8e"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "1756-ENBT/A"));
-	CU_ASSERT_EQUAL(R.nid, 6);
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Rockwell Automation/Allen-Bradley"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_DEVICE_TYPE, "Communications Adapter"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "58"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "4.3")); /* bytes 04 03 (tshark: raw 0x0403) */
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_SERIAL, "0x00524d8e"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "1756-ENBT/A"));
+	CU_ASSERT_EQUAL(cap.nid, 6);
 }
 
 /* ITI enip_test: ListIdentity over TCP; the 1756-ENBT answers */
 static void test_list_identity(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("enip_test")), 0);
-	static const struct exp e[] = { { 0, 0x0063, REQ, 1 }, { 1, 0x0063, RSP, 1 } };
-	expect_counts(e, NE(e));
-	CU_ASSERT_EQUAL(R.pdu[0].flags, OTS_PDUF_IDENTITY);
-	CU_ASSERT_STRING_EQUAL(R.pdu[0].name, "List Identity");
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("enip_test")), 0);
+	static const struct rec_want e[] = { { 0, 0x0063, REQ, 1 }, { 1, 0x0063, RSP, 1 } };
+	rec_expect(e, NE(e));
+	CU_ASSERT_EQUAL(cap.pdu[0].flags, OTS_PDUF_IDENTITY);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[0].name, "List Identity");
 	check_enbt();
-	CU_ASSERT_EQUAL(R.nev, 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* the same ListIdentity exchange as UDP datagrams (broadcast discovery) */
 static void test_list_identity_udp(void)
 {
 	static uint8_t req[64], rsp[256];
-	size_t qn = fixture_stream(FIXTURE("enip_test"), 0, req, sizeof(req));
-	size_t rn = fixture_stream(FIXTURE("enip_test"), 1, rsp, sizeof(rsp));
+	size_t qn = rec_fixture_stream(FIXTURE("enip_test"), 0, req, sizeof(req));
+	size_t rn = rec_fixture_stream(FIXTURE("enip_test"), 1, rsp, sizeof(rsp));
 	CU_ASSERT_EQUAL_FATAL(qn, 24);
 	fresh();
-	CU_ASSERT_EQUAL(feed_t(states[0], 0, 0, 17, req, qn), 0);
-	CU_ASSERT_EQUAL(feed_t(states[0], 1, 0, 17, rsp, rn), 0);
-	static const struct exp e[] = { { 0, 0x0063, REQ, 1 }, { 1, 0x0063, RSP, 1 } };
-	expect_counts(e, NE(e));
+	CU_ASSERT_EQUAL(rec_parse(state, 0, 0, 17, req, qn), 0);
+	CU_ASSERT_EQUAL(rec_parse(state, 1, 0, 17, rsp, rn), 0);
+	static const struct rec_want e[] = { { 0, 0x0063, REQ, 1 }, { 1, 0x0063, RSP, 1 } };
+	rec_expect(e, NE(e));
 	check_enbt();
 	/* a device answering from 44818 to a peer's 44818: the answer is told by its length, the sender is the client */
 	fresh();
-	CU_ASSERT_EQUAL(feed_t(states[0], 0, 0, 17, rsp, rn), 0);
-	CU_ASSERT_EQUAL(count(0, 0x0063, RSP, ANY_UNIT), 1);
-	CU_ASSERT(has_id(OTS_EP_CLIENT, OTS_ATTR_MODEL, "1756-ENBT/A"));
+	CU_ASSERT_EQUAL(rec_parse(state, 0, 0, 17, rsp, rn), 0);
+	CU_ASSERT_EQUAL(rec_count(0, 0x0063, RSP, REC_ANY_UNIT), 1);
+	CU_ASSERT(rec_has_id(OTS_EP_CLIENT, OTS_ATTR_MODEL, "1756-ENBT/A"));
 	/* a datagram shorter than its header says: event, nothing else */
 	fresh();
-	CU_ASSERT_EQUAL(feed_t(states[0], 1, 0, 17, rsp, rn - 1), 0);
-	CU_ASSERT_EQUAL(R.npdu, 0);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_ENCAP_MALFORMED], 1);
+	CU_ASSERT_EQUAL(rec_parse(state, 1, 0, 17, rsp, rn - 1), 0);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_ENCAP_MALFORMED], 1);
 	/* three bad datagrams before any good one: not EtherNet/IP */
 	static const uint8_t junk[30] = { 0xff, 0xfe, 0xfd };
 	fresh();
-	CU_ASSERT_EQUAL(feed_t(states[0], 0, 0, 17, junk, sizeof(junk)), 0);
-	CU_ASSERT_EQUAL(feed_t(states[0], 0, 0, 17, junk, 10), 0);
-	CU_ASSERT_EQUAL(feed_t(states[0], 0, 0, 17, junk, sizeof(junk)), -1);
+	CU_ASSERT_EQUAL(rec_parse(state, 0, 0, 17, junk, sizeof(junk)), 0);
+	CU_ASSERT_EQUAL(rec_parse(state, 0, 0, 17, junk, 10), 0);
+	CU_ASSERT_EQUAL(rec_parse(state, 0, 0, 17, junk, sizeof(junk)), -1);
 }
 
 /* EmreEkin ENIP_CIP-CM: ListServices, RegisterSession, Forward Open to an Assembly */
 static void test_forward_open(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("enip_cip_cm")), 0);
-	static const struct exp e[] = {
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("enip_cip_cm")), 0);
+	static const struct rec_want e[] = {
 		{ 0, 0x0004, REQ, 1 }, { 1, 0x0004, RSP, 1 }, { 0, 0x0065, REQ, 1 },   { 1, 0x0065, RSP, 1 },
 		{ 0, 0x006f, REQ, 3 }, { 1, 0x006f, RSP, 1 }, { 0, CIP(0x54), REQ, 3 }, { 1, CIP(0x54), RSP, 1 },
 	};
-	expect_counts(e, NE(e));
-	const struct ots_pdu *fo = find(CIP(0x54), 1);
+	rec_expect(e, NE(e));
+	const struct ots_pdu *fo = rec_find(CIP(0x54), 1);
 	CU_ASSERT_STRING_EQUAL(fo->name, "Forward Open");
 	CU_ASSERT_EQUAL(fo->unit, 6);
-	CU_ASSERT_EQUAL(find(0x0065, 1)->address, 1); /* session handle */
-	CU_ASSERT_EQUAL(R.nev, 0);
+	CU_ASSERT_EQUAL(rec_find(0x0065, 1)->address, 1); /* session handle */
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* OpenICS RebootorRestart (Send RR Data only): Get_Attribute_All of the Identity object inside Unconnected Send */
 static void test_identity_object(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("openics_eip_rebootorrestart_sendrrdata")), 0);
-	CU_ASSERT_EQUAL(count(0, CIP(0x52), REQ, 6), 21);
-	CU_ASSERT_EQUAL(count(0, CIP(0x01), REQ, 1), 8);
-	CU_ASSERT_EQUAL(count(1, CIP(0x01), RSP, 1), 8);
-	CU_ASSERT_EQUAL(count(0, CIP(0x4e), REQ, 6), 4);
-	CU_ASSERT_EQUAL(count(0, CIP(0x54), REQ, 6), 5);
-	CU_ASSERT_STRING_EQUAL(find(CIP(0x4e), 0)->name, "Forward Close");
-	CU_ASSERT_STRING_EQUAL(find(CIP(0x4e), 1)->name, "Forward Close");
-	CU_ASSERT_EQUAL(find(CIP(0x01), 0)->flags, OTS_PDUF_IDENTITY);
-	CU_ASSERT_EQUAL(find(CIP(0x01), 1)->flags, OTS_PDUF_IDENTITY);
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Rockwell Automation/Allen-Bradley"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_DEVICE_TYPE, "Programmable Logic Controller"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "54"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "16.20"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_SERIAL, "0x0051823f"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "1756-L61/B LOGIX5561"));
-	CU_ASSERT_EQUAL(R.nid, 6 * 8);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("openics_eip_rebootorrestart_sendrrdata")), 0);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x52), REQ, 6), 21);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x01), REQ, 1), 8);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x01), RSP, 1), 8);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x4e), REQ, 6), 4);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x54), REQ, 6), 5);
+	CU_ASSERT_STRING_EQUAL(rec_find(CIP(0x4e), 0)->name, "Forward Close");
+	CU_ASSERT_STRING_EQUAL(rec_find(CIP(0x4e), 1)->name, "Forward Close");
+	CU_ASSERT_EQUAL(rec_find(CIP(0x01), 0)->flags, OTS_PDUF_IDENTITY);
+	CU_ASSERT_EQUAL(rec_find(CIP(0x01), 1)->flags, OTS_PDUF_IDENTITY);
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Rockwell Automation/Allen-Bradley"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_DEVICE_TYPE, "Programmable Logic Controller"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "54"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "16.20"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_SERIAL, "0x0051823f"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "1756-L61/B LOGIX5561"));
+	CU_ASSERT_EQUAL(cap.nid, 6 * 8);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* FactoryTalk HMI: Multiple Service Packets of class-specific 0x4e on class 0xb2 (not a tag write) */
 static void test_msp_class_specific(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("factorytalk_hmi_msp")), 0);
-	CU_ASSERT_EQUAL(count(0, CIP(0x4e), REQ, 0xb2), 44);
-	CU_ASSERT_EQUAL(count(1, CIP(0x4e), RSP, 0xb2), 44);
-	for (unsigned i = 0; i < R.npdu; i++)
-		if (R.pdu[i].code == CIP(0x4e)) {
-			CU_ASSERT_EQUAL(R.pdu[i].flags, 0);
-			CU_ASSERT_PTR_NULL(R.pdu[i].name);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("factorytalk_hmi_msp")), 0);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x4e), REQ, 0xb2), 44);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x4e), RSP, 0xb2), 44);
+	for (unsigned i = 0; i < cap.npdu; i++)
+		if (cap.pdu[i].code == CIP(0x4e)) {
+			CU_ASSERT_EQUAL(cap.pdu[i].flags, 0);
+			CU_ASSERT_PTR_NULL(cap.pdu[i].name);
 		}
-	CU_ASSERT_EQUAL(count(0, CIP(0x0a), REQ, 2), 3);
-	CU_ASSERT_EQUAL(count(1, CIP(0x0a), RSP, 2), 3);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x0a), REQ, 2), 3);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x0a), RSP, 2), 3);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* ---- synthetic ---- */
@@ -503,32 +306,32 @@ static void test_split_every_byte(void)
 {
 	static uint8_t s[65536];
 	for (int dir = 0; dir < 2; dir++) {
-		size_t n = fixture_stream(FIXTURE("factorytalk_hmi_msp"), dir, s, sizeof(s));
+		size_t n = rec_fixture_stream(FIXTURE("factorytalk_hmi_msp"), dir, s, sizeof(s));
 		CU_ASSERT_FATAL(n > 0);
 		fresh();
-		feed(states[0], dir, 0, s, n);
-		unsigned ref = R.npdu;
-		static uint32_t codes[MAX_PDUS];
+		rec_feed(state, dir, 0, s, n);
+		unsigned ref = cap.npdu;
+		static uint32_t codes[REC_MAX_PDUS];
 		for (unsigned i = 0; i < ref; i++)
-			codes[i] = R.pdu[i].code;
+			codes[i] = cap.pdu[i].code;
 		CU_ASSERT(ref > 20);
-		CU_ASSERT_EQUAL(R.nev, 0);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 		unsigned bad = 0;
 		for (size_t k = 1; k < n; k++) {
 			fresh();
-			feed(states[0], dir, 0, s, k);
-			feed(states[0], dir, 0, s + k, n - k);
-			int ok = R.npdu == ref && R.nev == 0;
+			rec_feed(state, dir, 0, s, k);
+			rec_feed(state, dir, 0, s + k, n - k);
+			int ok = cap.npdu == ref && cap.nev == 0;
 			for (unsigned i = 0; ok && i < ref; i++)
-				ok = R.pdu[i].code == codes[i];
+				ok = cap.pdu[i].code == codes[i];
 			bad += !ok;
 		}
 		CU_ASSERT_EQUAL(bad, 0);
 		fresh();
 		for (size_t k = 0; k < n; k++)
-			feed(states[0], dir, 0, s + k, 1);
-		CU_ASSERT_EQUAL(R.npdu, ref);
-		CU_ASSERT_EQUAL(R.nev, 0);
+			rec_feed(state, dir, 0, s + k, 1);
+		CU_ASSERT_EQUAL(cap.npdu, ref);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 	}
 }
 
@@ -538,14 +341,14 @@ static void test_two_pdus_one_segment(void)
 	size_t n = put_rr(b, cip_stop, sizeof(cip_stop));
 	n += put_rr(b + n, cip_gaa_id, sizeof(cip_gaa_id));
 	fresh();
-	CU_ASSERT_EQUAL(feed(states[0], 0, 0, b, n), 0);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 4);
-	CU_ASSERT_EQUAL(R.pdu[1].code, CIP(0x07));
-	CU_ASSERT_EQUAL(R.pdu[1].flags, OTS_PDUF_CONTROL);
-	CU_ASSERT_EQUAL(R.pdu[3].code, CIP(0x01));
-	CU_ASSERT_EQUAL(R.pdu[3].flags, OTS_PDUF_IDENTITY);
-	CU_ASSERT_EQUAL(R.pdu[0].address, 0x1234);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	CU_ASSERT_EQUAL(rec_feed(state, 0, 0, b, n), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 4);
+	CU_ASSERT_EQUAL(cap.pdu[1].code, CIP(0x07));
+	CU_ASSERT_EQUAL(cap.pdu[1].flags, OTS_PDUF_CONTROL);
+	CU_ASSERT_EQUAL(cap.pdu[3].code, CIP(0x01));
+	CU_ASSERT_EQUAL(cap.pdu[3].flags, OTS_PDUF_IDENTITY);
+	CU_ASSERT_EQUAL(cap.pdu[0].address, 0x1234);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 static void test_truncated_and_wrong_lengths(void)
@@ -554,78 +357,78 @@ static void test_truncated_and_wrong_lengths(void)
 	/* stream ending inside a PDU: nothing */
 	size_t n = put_rr(b, cip_stop, sizeof(cip_stop));
 	fresh();
-	feed(states[0], 0, 0, b, n - 1);
-	CU_ASSERT_EQUAL(R.npdu, 0);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_feed(state, 0, 0, b, n - 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* CPF item longer than the PDU */
 	n = put_rr(b, cip_stop, sizeof(cip_stop));
 	b[24 + 14] = 0x40;
 	fresh();
-	feed(states[0], 0, 0, b, n);
-	CU_ASSERT_EQUAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_CPF_MALFORMED], 1);
+	rec_feed(state, 0, 0, b, n);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_CPF_MALFORMED], 1);
 	/* request path longer than the message */
 	static const uint8_t badpath[] = { 0x07, 0x05, 0x20, 0x8e, 0x24, 0x01 };
 	n = put_rr(b, badpath, sizeof(badpath));
 	fresh();
-	feed(states[0], 0, 0, b, n);
-	CU_ASSERT_EQUAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_EPATH_MALFORMED], 1);
+	rec_feed(state, 0, 0, b, n);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_EPATH_MALFORMED], 1);
 	/* reply shorter than its header */
 	static const uint8_t shortrep[] = { 0x87, 0x00, 0x00 };
 	n = put_rr(b, shortrep, sizeof(shortrep));
 	fresh();
-	feed(states[0], 1, 0, b, n);
-	CU_ASSERT_EQUAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_CIP_MALFORMED], 1);
+	rec_feed(state, 1, 0, b, n);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_CIP_MALFORMED], 1);
 	/* Multiple Service Packet with an offset past the end: the packet counts, the bad entry is an event */
 	static const uint8_t msp[] = { 0x0a, 0x02, 0x20, 0x02, 0x24, 0x01, 0x02, 0x00, 0x06, 0x00,
 				       0x40, 0x00, 0x07, 0x02, 0x20, 0x8e, 0x24, 0x01 };
 	n = put_rr(b, msp, sizeof(msp));
 	fresh();
-	feed(states[0], 0, 0, b, n);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_MSP_MALFORMED], 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x0a), REQ, 2), 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x07), REQ, 0x8e), 1);
+	rec_feed(state, 0, 0, b, n);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_MSP_MALFORMED], 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x0a), REQ, 2), 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x07), REQ, 0x8e), 1);
 	/* Unconnected Send whose embedded size runs past the data */
 	static const uint8_t ucs[] = { 0x52, 0x02, 0x20, 0x06, 0x24, 0x01, 0x0a, 0xf0, 0x40, 0x00, 0x07, 0x02 };
 	n = put_rr(b, ucs, sizeof(ucs));
 	fresh();
-	feed(states[0], 0, 0, b, n);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_UCS_MALFORMED], 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x52), REQ, 6), 1);
+	rec_feed(state, 0, 0, b, n);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_UCS_MALFORMED], 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x52), REQ, 6), 1);
 	/* Send RR Data too short for interface handle + timeout + item count */
 	static const uint8_t tiny[4] = { 0 };
 	n = put_encap(b, 0x006f, 1, tiny, sizeof(tiny));
 	fresh();
-	feed(states[0], 0, 0, b, n);
-	CU_ASSERT_EQUAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_ENCAP_MALFORMED], 1);
+	rec_feed(state, 0, 0, b, n);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_ENCAP_MALFORMED], 1);
 	/* ListIdentity answer whose identity item is cut */
 	static const uint8_t li[] = { 0x01, 0x00, 0x0c, 0x00, 0x14, 0x00, 0x01, 0x00, 0x00, 0x02, 0xaf, 0x12, 0x0a,
 				      0x01, 0x01, 0xa4, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00 };
 	n = put_encap(b, 0x0063, 0, li, sizeof(li));
 	fresh();
-	feed(states[0], 1, 0, b, n);
-	CU_ASSERT_EQUAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_IDENTITY_MALFORMED], 1);
-	CU_ASSERT_EQUAL(R.nid, 0);
+	rec_feed(state, 1, 0, b, n);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_IDENTITY_MALFORMED], 1);
+	CU_ASSERT_EQUAL(cap.nid, 0);
 	/* Multiple Service Packet error reply without data: counted, no event */
 	static const uint8_t msperr[] = { 0x8a, 0x00, 0x08, 0x00 };
 	n = put_rr(b, msperr, sizeof(msperr));
 	fresh();
-	feed(states[0], 1, 0, b, n);
-	CU_ASSERT_EQUAL(count(1, CIP(0x0a), EXC, ANY_UNIT), 1);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_feed(state, 1, 0, b, n);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x0a), EXC, REC_ANY_UNIT), 1);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* error status in a reply: exception; general status 0x06 (partial transfer) is not */
 	static const uint8_t err[] = { 0xcc, 0x00, 0x05, 0x00 }, part[] = { 0xd2, 0x00, 0x06, 0x00, 0x01 };
 	n = put_rr(b, err, sizeof(err));
 	n += put_rr(b + n, part, sizeof(part));
 	fresh();
-	feed(states[0], 1, 0, b, n);
-	CU_ASSERT_EQUAL(count(1, CIP(0x4c), EXC, ANY_UNIT), 1);
-	CU_ASSERT_EQUAL(count(1, CIP(0x52), RSP, ANY_UNIT), 1);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_feed(state, 1, 0, b, n);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x4c), EXC, REC_ANY_UNIT), 1);
+	CU_ASSERT_EQUAL(rec_count(1, CIP(0x52), RSP, REC_ANY_UNIT), 1);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* Multiple Service Packets nested deeper than OTS_ENIP_MAX_DEPTH: an event, no recursion beyond */
@@ -644,10 +447,10 @@ static void test_nesting(void)
 	uint8_t b[512];
 	size_t bn = put_rr(b, cip, n);
 	fresh();
-	feed(states[0], 0, 0, b, bn);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_NESTING], 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x0a), REQ, 2), OTS_ENIP_MAX_DEPTH + 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x07), REQ, ANY_UNIT), 0);
+	rec_feed(state, 0, 0, b, bn);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_NESTING], 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x0a), REQ, 2), OTS_ENIP_MAX_DEPTH + 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x07), REQ, REC_ANY_UNIT), 0);
 }
 
 static void test_midstream_gap_oversize(void)
@@ -658,21 +461,21 @@ static void test_midstream_gap_oversize(void)
 	/* pick-up inside the first PDU: quietly skipped, the second found */
 	for (size_t off = 1; off < n1; off++) {
 		fresh();
-		feed(states[0], 0, OTS_REASM_F_MIDSTREAM, b + off, n1 + n2 - off);
-		CU_ASSERT_EQUAL(R.nev, 0);
-		CU_ASSERT_EQUAL(count(0, CIP(0x01), REQ, 1), 1);
-		CU_ASSERT_EQUAL(count(0, CIP(0x07), REQ, ANY_UNIT), 0);
+		rec_feed(state, 0, OTS_REASM_F_MIDSTREAM, b + off, n1 + n2 - off);
+		CU_ASSERT_EQUAL(cap.nev, 0);
+		CU_ASSERT_EQUAL(rec_count(0, CIP(0x01), REQ, 1), 1);
+		CU_ASSERT_EQUAL(rec_count(0, CIP(0x07), REQ, REC_ANY_UNIT), 0);
 	}
 	/* gap: one resync event, the next PDU after junk is found */
 	fresh();
-	feed(states[0], 0, 0, b, 30);
-	CU_ASSERT_EQUAL(gap(states[0], 0, 100), 0);
+	rec_feed(state, 0, 0, b, 30);
+	CU_ASSERT_EQUAL(rec_gap(state, 0, 100), 0);
 	uint8_t j[3 + 64] = { 0x70, 0x00, 0xff };
 	memcpy(j + 3, b + n1, n2);
-	feed(states[0], 0, 0, j, 3 + n2);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(R.nev, 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x01), REQ, 1), 1);
+	rec_feed(state, 0, 0, j, 3 + n2);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_RESYNC], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x01), REQ, 1), 1);
 	/* a PDU longer than the cap: skipped with an event, the next one parsed */
 	static uint8_t big[3000 + 64];
 	static uint8_t body[3000];
@@ -680,12 +483,12 @@ static void test_midstream_gap_oversize(void)
 	size_t bn = put_encap(big, 0x0070, 7, body, sizeof(body) - 24);
 	memcpy(big + bn, b + n1, n2);
 	fresh();
-	feed(states[0], 0, 0, big, 700);
-	feed(states[0], 0, 0, big + 700, bn + n2 - 700);
-	CU_ASSERT_EQUAL(R.ev[ENIP_EV_OVERSIZE], 1);
-	CU_ASSERT_EQUAL(R.nev, 1);
-	CU_ASSERT_EQUAL(count(0, CIP(0x01), REQ, 1), 1);
-	CU_ASSERT_EQUAL(count(0, 0x0070, REQ, ANY_UNIT), 0);
+	rec_feed(state, 0, 0, big, 700);
+	rec_feed(state, 0, 0, big + 700, bn + n2 - 700);
+	CU_ASSERT_EQUAL(cap.ev[ENIP_EV_OVERSIZE], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
+	CU_ASSERT_EQUAL(rec_count(0, CIP(0x01), REQ, 1), 1);
+	CU_ASSERT_EQUAL(rec_count(0, 0x0070, REQ, REC_ANY_UNIT), 0);
 }
 
 static void test_garbage_rejected(void)
@@ -694,9 +497,9 @@ static void test_garbage_rejected(void)
 	for (size_t i = 0; i < sizeof(b); i++)
 		b[i] = 0x47; /* 'G': command 0x4747 is never accepted */
 	fresh();
-	CU_ASSERT_EQUAL(feed(states[0], 0, 0, b, 5000), 0);
-	CU_ASSERT_EQUAL(feed(states[0], 1, 0, b, sizeof(b) - 5000), -1);
-	CU_ASSERT_EQUAL(R.npdu, 0);
+	CU_ASSERT_EQUAL(rec_feed(state, 0, 0, b, 5000), 0);
+	CU_ASSERT_EQUAL(rec_feed(state, 1, 0, b, sizeof(b) - 5000), -1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 }
 
 static void test_probe_and_contract(void)

@@ -27,174 +27,17 @@
 #define UNS OTS_PDU_UNSOLICITED
 #define OTH OTS_PDU_OTHER
 
-/* ---- capture side ---- */
+#define REC_PARSER ots_parser_iec104
+#define REC_PROTO OTS_APP_IEC104
+#define REC_EV_MAX OTS_IEC_EV_MAX
+#include "tests/recorder.h"
 
-#define MAX_PDUS 1024
-
-struct cap {
-	struct ots_pdu pdu[MAX_PDUS];
-	unsigned npdu;
-	unsigned nid;
-	unsigned ev[OTS_IEC_EV_MAX + 1];
-	unsigned nev;
-};
-
-static struct cap cap;
-
-static void cap_pdu(void *ud, const struct ots_pdu *p)
-{
-	struct cap *c = ud;
-	CU_ASSERT_FATAL(c->npdu < MAX_PDUS);
-	c->pdu[c->npdu++] = *p;
-}
-
-static void cap_identity(void *ud, int endpoint, int kind, int confidence, const char *value, size_t len)
-{
-	struct cap *c = ud;
-	(void)endpoint, (void)kind, (void)confidence, (void)value, (void)len;
-	c->nid++;
-}
-
-static void cap_event(void *ud, uint16_t proto, unsigned ev)
-{
-	struct cap *c = ud;
-	CU_ASSERT_EQUAL(proto, OTS_APP_IEC104);
-	CU_ASSERT(ev < OTS_IEC_EV_MAX);
-	c->ev[ev < OTS_IEC_EV_MAX ? ev : OTS_IEC_EV_MAX]++;
-	c->nev++;
-}
-
-static const struct ots_app_ops cap_ops = { cap_pdu, cap_identity, cap_event };
-
-static void cap_reset(void)
-{
-	memset(&cap, 0, sizeof(cap));
-}
-
-struct flow {
-	_Alignas(64) uint8_t st[OTS_APP_STATE_MAX];
-	int started[2];
-	int midstream;
-};
-
-static void flow_init(struct flow *f, int midstream)
-{
-	memset(f, 0, sizeof(*f));
-	f->midstream = midstream;
-}
-
-static int feed_flags(struct flow *f, int dir, const uint8_t *p, size_t n, uint32_t flags)
-{
-	struct ots_app_ctx c = { .ops = &cap_ops, .ud = &cap, .flags = flags, .proto = OTS_APP_IEC104,
-				 .dir = (uint8_t)dir, .transport = 6 };
-	if (!f->started[dir] && f->midstream)
-		c.flags |= OTS_REASM_F_MIDSTREAM;
-	f->started[dir] = 1;
-	return ots_parser_iec104.parse(&c, p, n, f->st);
-}
-
-static int feed(struct flow *f, int dir, const uint8_t *p, size_t n)
-{
-	return feed_flags(f, dir, p, n, 0);
-}
-
-/* ---- fixtures: "frame<TAB>stream<TAB>dir<TAB>hex" per TCP segment ---- */
-
-#define MAX_SEGS 256
-#define MAX_SEG 1600
-
-struct seg {
-	unsigned frame, stream;
-	int dir;
-	size_t len;
-	uint8_t b[MAX_SEG];
-};
-
-static struct seg segs[MAX_SEGS];
-
-static unsigned load(const char *name)
-{
-	char path[512], line[2 * MAX_SEG + 128], hex[2 * MAX_SEG + 8];
-	snprintf(path, sizeof(path), FIX_DIR "%s", name);
-	FILE *fp = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-	unsigned n = 0;
-	while (fgets(line, sizeof(line), fp)) {
-		struct seg *s = &segs[n];
-		if (line[0] == '#' || sscanf(line, "%u %u %d %3200s", &s->frame, &s->stream, &s->dir, hex) != 4)
-			continue;
-		s->len = 0;
-		for (const char *h = hex; h[0] && h[1] && s->len < MAX_SEG; h += 2) {
-			unsigned v;
-			if (sscanf(h, "%2x", &v) != 1)
-				break;
-			s->b[s->len++] = (uint8_t)v;
-		}
-		CU_ASSERT_FATAL(++n < MAX_SEGS);
-	}
-	fclose(fp);
-	return n;
-}
-
-#define MAX_STREAMS 8
-static struct flow flows[MAX_STREAMS];
-
-static void run_fixture(const char *name, int midstream)
-{
-	unsigned n = load(name);
-	CU_ASSERT_FATAL(n > 0);
-	for (unsigned i = 0; i < MAX_STREAMS; i++)
-		flow_init(&flows[i], midstream);
-	for (unsigned i = 0; i < n; i++) {
-		CU_ASSERT_FATAL(segs[i].stream < MAX_STREAMS);
-		CU_ASSERT_EQUAL(feed(&flows[segs[i].stream], segs[i].dir, segs[i].b, segs[i].len), 0);
-	}
-}
-
-struct want {
-	int dir;
-	unsigned code;
-	int kind;
-	unsigned n;
-};
-
-/* the PDUs seen are exactly the table: every row's count, and nothing else */
-static void assert_table(const struct want *w, unsigned nw)
-{
-	unsigned total = 0;
-	for (unsigned i = 0; i < nw; i++) {
-		unsigned n = 0;
-		for (unsigned k = 0; k < cap.npdu; k++)
-			n += cap.pdu[k].dir == w[i].dir && cap.pdu[k].code == w[i].code && cap.pdu[k].kind == w[i].kind;
-		if (n != w[i].n)
-			fprintf(stderr, "  dir %d code %u kind %d: want %u, got %u\n", w[i].dir, w[i].code, w[i].kind,
-				w[i].n, n);
-		CU_ASSERT_EQUAL(n, w[i].n);
-		total += w[i].n;
-	}
-	CU_ASSERT_EQUAL(cap.npdu, total);
-}
-
-static const struct ots_pdu *find(int dir, unsigned code, int kind, unsigned k)
-{
-	for (unsigned i = 0; i < cap.npdu; i++)
-		if (cap.pdu[i].dir == dir && cap.pdu[i].code == code && cap.pdu[i].kind == kind && k-- == 0)
-			return &cap.pdu[i];
-	return NULL;
-}
+/* fixtures: "frame<TAB>stream<TAB>dir<TAB>hex" per TCP segment (rec_load, rec_run_segments) */
 
 static void assert_pdu(const struct ots_pdu *p, int dir, int kind, unsigned code, unsigned unit, unsigned addr,
 		       unsigned qty, uint32_t flags, const char *name)
 {
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_EQUAL(p->proto, OTS_APP_IEC104);
-	CU_ASSERT_EQUAL(p->dir, dir);
-	CU_ASSERT_EQUAL(p->kind, kind);
-	CU_ASSERT_EQUAL(p->code, code);
-	CU_ASSERT_EQUAL(p->unit, unit);
-	CU_ASSERT_EQUAL(p->address, addr);
-	CU_ASSERT_EQUAL(p->quantity, qty);
-	CU_ASSERT_EQUAL(p->flags, flags);
+	EXPECT_PDU(p, dir, kind, code, unit, addr, qty, flags);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p->name);
 	CU_ASSERT_STRING_EQUAL(p->name, name);
 }
@@ -207,10 +50,10 @@ static void assert_pdu(const struct ots_pdu *p, int dir, int kind, unsigned code
 /* nDPI IEC104: mid-stream, two connections, spontaneous M_ME_TF_1 (one segment carries two APDUs) */
 static void t_fixture_ndpi(void)
 {
-	cap_reset();
-	run_fixture("ndpi_IEC104.txt", 1);
-	static const struct want w[] = { { 1, S, OTH, 2 }, { 1, 36, UNS, 6 } };
-	assert_table(w, NW(w));
+	rec_reset();
+	rec_run_segments(FIX_DIR "ndpi_IEC104.txt", 1);
+	static const struct rec_want w[] = { { 1, S, OTH, 2 }, { 1, 36, UNS, 6 } };
+	rec_expect(w, NW(w));
 	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* frame 7: 68 19 2c7e 42b9 | 24 01 0300 1429 | cbb202 ... */
 	assert_pdu(&cap.pdu[2], 1, UNS, 36, 10516, 176843, 1, 0, "M_ME_TF_1");
@@ -225,8 +68,8 @@ static void t_fixture_ndpi(void)
 /* IEC1044: one segment with four I frames, SQ=1 with 16 single points each, answers to a general interrogation */
 static void t_fixture_iec1044(void)
 {
-	cap_reset();
-	run_fixture("IEC1044.txt", 1);
+	rec_reset();
+	rec_run_segments(FIX_DIR "IEC1044.txt", 1);
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 4);
 	for (unsigned i = 0; i < 4; i++)
 		assert_pdu(&cap.pdu[i], 1, RSP, 1, 1054, 16 * i, 16, 0, "M_SP_NA_1");
@@ -238,9 +81,9 @@ static void t_fixture_iec1044(void)
  * send sequence jumps twice (seq_gap). */
 static void t_fixture_baselines(void)
 {
-	cap_reset();
-	run_fixture("iec104_baselines.txt", 0);
-	static const struct want w[] = {
+	rec_reset();
+	rec_run_segments(FIX_DIR "iec104_baselines.txt", 0);
+	static const struct rec_want w[] = {
 		{ 0, U(0x01), OTH, 1 }, { 1, U(0x02), OTH, 1 }, { 0, U(0x10), OTH, 1 }, { 1, U(0x10), OTH, 3 },
 		{ 0, U(0x20), OTH, 3 }, { 1, U(0x20), OTH, 1 }, { 0, S, OTH, 9 },       { 1, S, OTH, 5 },
 		{ 0, 100, REQ, 2 },     { 1, 100, RSP, 1 },     { 1, 1, RSP, 1 },       { 1, 3, RSP, 1 },
@@ -252,88 +95,88 @@ static void t_fixture_baselines(void)
 		{ 1, 31, UNS, 1 },      { 1, 33, UNS, 1 },      { 1, 34, UNS, 1 },      { 1, 35, UNS, 1 },
 		{ 1, 36, UNS, 1 },      { 1, 70, UNS, 1 },
 	};
-	assert_table(w, NW(w));
+	rec_expect(w, NW(w));
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_SEQ_GAP], 2);
 	CU_ASSERT_EQUAL(cap.nev, 2);
 	/* frame 9: 68 0e 0000 0000 | 64 01 0600 0a00 | 000000 14 */
-	assert_pdu(find(0, 100, REQ, 0), 0, REQ, 100, 10, 0, 1, OTS_PDUF_READ, "C_IC_NA_1");
+	assert_pdu(rec_nth(0, 100, REQ, 0), 0, REQ, 100, 10, 0, 1, OTS_PDUF_READ, "C_IC_NA_1");
 	/* frame 12: 4 single points (SQ=0) from IOA 1 answering the interrogation (COT 20) */
-	assert_pdu(find(1, 1, RSP, 0), 1, RSP, 1, 10, 1, 4, 0, "M_SP_NA_1");
+	assert_pdu(rec_nth(1, 1, RSP, 0), 1, RSP, 1, 10, 1, 4, 0, "M_SP_NA_1");
 	/* frame 17: 68 0e 0400 4200 | 2d 01 0600 0a00 | 020000 01: single command ON to IOA 2 */
-	assert_pdu(find(0, 45, REQ, 0), 0, REQ, 45, 10, 2, 1, WC, "C_SC_NA_1");
-	assert_pdu(find(1, 45, RSP, 0), 1, RSP, 45, 10, 2, 1, WC, "C_SC_NA_1");
-	CU_ASSERT_EQUAL(find(0, 45, REQ, 0)->sub, 6);  /* sub = cause of transmission: act */
-	CU_ASSERT_EQUAL(find(1, 45, RSP, 0)->sub, 7);  /* actcon */
-	CU_ASSERT_EQUAL(find(1, 1, RSP, 0)->sub, 20);  /* inrogen */
-	assert_pdu(find(0, 48, REQ, 0), 0, REQ, 48, 10, 1, 1, OTS_PDUF_WRITE, "C_SE_NA_1");
-	assert_pdu(find(1, 70, UNS, 0), 1, UNS, 70, 10, 0, 1, 0, "M_EI_NA_1");
-	assert_pdu(find(0, U(0x01), OTH, 0), 0, OTH, U(0x01), 0, 0, 0, 0, "STARTDT act");
-	assert_pdu(find(1, U(0x02), OTH, 0), 1, OTH, U(0x02), 0, 0, 0, 0, "STARTDT con");
-	assert_pdu(find(1, U(0x10), OTH, 0), 1, OTH, U(0x10), 0, 0, 0, 0, "TESTFR act");
-	assert_pdu(find(0, U(0x20), OTH, 0), 0, OTH, U(0x20), 0, 0, 0, 0, "TESTFR con");
+	assert_pdu(rec_nth(0, 45, REQ, 0), 0, REQ, 45, 10, 2, 1, WC, "C_SC_NA_1");
+	assert_pdu(rec_nth(1, 45, RSP, 0), 1, RSP, 45, 10, 2, 1, WC, "C_SC_NA_1");
+	CU_ASSERT_EQUAL(rec_nth(0, 45, REQ, 0)->sub, 6);  /* sub = cause of transmission: act */
+	CU_ASSERT_EQUAL(rec_nth(1, 45, RSP, 0)->sub, 7);  /* actcon */
+	CU_ASSERT_EQUAL(rec_nth(1, 1, RSP, 0)->sub, 20);  /* inrogen */
+	assert_pdu(rec_nth(0, 48, REQ, 0), 0, REQ, 48, 10, 1, 1, OTS_PDUF_WRITE, "C_SE_NA_1");
+	assert_pdu(rec_nth(1, 70, UNS, 0), 1, UNS, 70, 10, 0, 1, 0, "M_EI_NA_1");
+	assert_pdu(rec_nth(0, U(0x01), OTH, 0), 0, OTH, U(0x01), 0, 0, 0, 0, "STARTDT act");
+	assert_pdu(rec_nth(1, U(0x02), OTH, 0), 1, OTH, U(0x02), 0, 0, 0, 0, "STARTDT con");
+	assert_pdu(rec_nth(1, U(0x10), OTH, 0), 1, OTH, U(0x10), 0, 0, 0, 0, "TESTFR act");
+	assert_pdu(rec_nth(0, U(0x20), OTH, 0), 0, OTH, U(0x20), 0, 0, 0, 0, "TESTFR con");
 }
 
 /* 58_59: time-tagged single/double commands: act, deact, actcon, deactcon, actterm, unknown IOA (COT 47) */
 static void t_fixture_58_59(void)
 {
-	cap_reset();
-	run_fixture("58_59.txt", 1);
-	static const struct want w[] = {
+	rec_reset();
+	rec_run_segments(FIX_DIR "58_59.txt", 1);
+	static const struct rec_want w[] = {
 		{ 0, S, OTH, 7 },  { 1, S, OTH, 7 },  { 0, 58, REQ, 4 }, { 1, 58, RSP, 5 }, { 1, 58, EXC, 1 },
 		{ 0, 59, REQ, 7 }, { 1, 59, RSP, 8 }, { 1, 59, EXC, 2 }, { 0, 45, REQ, 1 }, { 1, 45, EXC, 1 },
 		{ 1, 30, UNS, 2 }, { 1, 31, UNS, 3 },
 	};
-	assert_table(w, NW(w));
+	rec_expect(w, NW(w));
 	CU_ASSERT_EQUAL(cap.nev, 0);
-	assert_pdu(find(0, 58, REQ, 0), 0, REQ, 58, 1, 1000, 1, WC, "C_SC_TA_1");
-	assert_pdu(find(1, 59, EXC, 0), 1, EXC, 59, 1, 1, 1, WC, "C_DC_TA_1");
-	assert_pdu(find(1, 45, EXC, 0), 1, EXC, 45, 1, 2000, 1, WC, "C_SC_NA_1");
-	assert_pdu(find(1, 31, UNS, 0), 1, UNS, 31, 1, 200, 1, 0, "M_DP_TB_1");
+	assert_pdu(rec_nth(0, 58, REQ, 0), 0, REQ, 58, 1, 1000, 1, WC, "C_SC_TA_1");
+	assert_pdu(rec_nth(1, 59, EXC, 0), 1, EXC, 59, 1, 1, 1, WC, "C_DC_TA_1");
+	assert_pdu(rec_nth(1, 45, EXC, 0), 1, EXC, 45, 1, 2000, 1, WC, "C_SC_NA_1");
+	assert_pdu(rec_nth(1, 31, UNS, 0), 1, UNS, 31, 1, 200, 1, 0, "M_DP_TB_1");
 }
 
 /* 104IPValue: parameter loading (P_ME_*), negative confirmations (P/N + COT 47), set point, spontaneous data of
  * every time-tagged monitor type; mid-stream, starting with a 1-byte keep-alive (skipped quietly) */
 static void t_fixture_104ipvalue(void)
 {
-	cap_reset();
-	run_fixture("104IPValue.txt", 1);
-	static const struct want w[] = {
+	rec_reset();
+	rec_run_segments(FIX_DIR "104IPValue.txt", 1);
+	static const struct rec_want w[] = {
 		{ 0, U(0x10), OTH, 6 }, { 1, U(0x20), OTH, 6 }, { 1, U(0x10), OTH, 1 }, { 0, U(0x20), OTH, 1 },
 		{ 0, S, OTH, 9 },       { 1, S, OTH, 4 },       { 0, 112, REQ, 6 },     { 1, 112, RSP, 1 },
 		{ 1, 112, EXC, 5 },     { 0, 110, REQ, 1 },     { 1, 110, RSP, 1 },     { 0, 50, REQ, 1 },
 		{ 1, 50, RSP, 2 },      { 1, 30, UNS, 1 },      { 1, 31, UNS, 1 },      { 1, 32, UNS, 1 },
 		{ 1, 33, UNS, 1 },      { 1, 34, UNS, 1 },      { 1, 35, UNS, 1 },      { 1, 36, UNS, 2 },
 	};
-	assert_table(w, NW(w));
+	rec_expect(w, NW(w));
 	CU_ASSERT_EQUAL(cap.nev, 0);
-	assert_pdu(find(0, 112, REQ, 0), 0, REQ, 112, 1, 33, 1, OTS_PDUF_CONFIG, "P_ME_NC_1");
-	assert_pdu(find(1, 112, EXC, 0), 1, EXC, 112, 1, 33, 1, OTS_PDUF_CONFIG, "P_ME_NC_1");
-	assert_pdu(find(0, 50, REQ, 0), 0, REQ, 50, 1, 6000, 1, OTS_PDUF_WRITE, "C_SE_NC_1");
+	assert_pdu(rec_nth(0, 112, REQ, 0), 0, REQ, 112, 1, 33, 1, OTS_PDUF_CONFIG, "P_ME_NC_1");
+	assert_pdu(rec_nth(1, 112, EXC, 0), 1, EXC, 112, 1, 33, 1, OTS_PDUF_CONFIG, "P_ME_NC_1");
+	assert_pdu(rec_nth(0, 50, REQ, 0), 0, REQ, 50, 1, 6000, 1, OTS_PDUF_WRITE, "C_SE_NC_1");
 }
 
 /* Wireshark's robustness capture: junk before APDUs, impossible lengths (rejected: events), and a real session
  * with an S frame + 3 I frames in one segment (frame 110) and negative confirmations (P/N) */
 static void t_fixture_testdissect(void)
 {
-	cap_reset();
-	run_fixture("TestDissectIec104.txt", 0);
-	static const struct want w[] = {
+	rec_reset();
+	rec_run_segments(FIX_DIR "TestDissectIec104.txt", 0);
+	static const struct rec_want w[] = {
 		{ 0, U(0x01), OTH, 6 }, { 1, U(0x02), OTH, 6 }, { 0, U(0x10), OTH, 7 }, { 1, U(0x20), OTH, 7 },
 		{ 0, S, OTH, 5 },       { 1, S, OTH, 7 },       { 1, 70, UNS, 2 },      { 0, 100, REQ, 1 },
 		{ 1, 100, RSP, 2 },     { 1, 1, RSP, 1 },       { 1, 3, RSP, 1 },       { 0, 46, REQ, 1 },
 		{ 1, 46, EXC, 1 },      { 0, 45, REQ, 4 },      { 1, 45, RSP, 2 },      { 1, 45, EXC, 1 },
 		{ 1, 30, UNS, 1 },      { 0, 103, REQ, 1 },     { 1, 103, RSP, 1 },
 	};
-	assert_table(w, NW(w));
+	rec_expect(w, NW(w));
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_BAD_START], 9);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_RESYNC], 9);
 	CU_ASSERT_EQUAL(cap.nev, 18);
 	/* frame 110: 68 04 0100 0200 | 68 0e ... 64 01 0700 | 68 16 ... 01 89 1400 (SQ, 9 single points) | 68 10 ... */
-	assert_pdu(find(1, 1, RSP, 0), 1, RSP, 1, 37133, 10010, 9, 0, "M_SP_NA_1");
-	assert_pdu(find(1, 3, RSP, 0), 1, RSP, 3, 37133, 20010, 3, 0, "M_DP_NA_1");
+	assert_pdu(rec_nth(1, 1, RSP, 0), 1, RSP, 1, 37133, 10010, 9, 0, "M_SP_NA_1");
+	assert_pdu(rec_nth(1, 3, RSP, 0), 1, RSP, 3, 37133, 20010, 3, 0, "M_DP_NA_1");
 	/* frame 118: C_DC_NA_1 with COT 0x47 = actcon + P/N */
-	assert_pdu(find(1, 46, EXC, 0), 1, EXC, 46, 37133, 15000, 1, WC, "C_DC_NA_1");
-	assert_pdu(find(0, 103, REQ, 0), 0, REQ, 103, 37133, 0, 1, OTS_PDUF_CONFIG, "C_CS_NA_1");
+	assert_pdu(rec_nth(1, 46, EXC, 0), 1, EXC, 46, 37133, 15000, 1, WC, "C_DC_NA_1");
+	assert_pdu(rec_nth(0, 103, REQ, 0), 0, REQ, 103, 37133, 0, 1, OTS_PDUF_CONFIG, "C_CS_NA_1");
 }
 
 /* ---- synthetic ---- */
@@ -359,21 +202,21 @@ static void check_stream4(unsigned first)
 static void t_split_every_boundary(void)
 {
 	size_t n = sizeof(stream4);
-	struct flow f;
+	struct rec_flow f;
 	for (size_t i = 0; i <= n; i++)
 		for (size_t j = i; j <= n; j++) {
-			cap_reset();
-			flow_init(&f, 0);
-			feed(&f, 0, stream4, i);
-			feed(&f, 0, stream4 + i, j - i);
-			feed(&f, 0, stream4 + j, n - j);
+			rec_reset();
+			rec_flow_init(&f, 0);
+			rec_flow_feed(&f, 0, stream4, i);
+			rec_flow_feed(&f, 0, stream4 + i, j - i);
+			rec_flow_feed(&f, 0, stream4 + j, n - j);
 			check_stream4(0);
 			CU_ASSERT_EQUAL(cap.nev, 0);
 		}
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	for (size_t i = 0; i < n; i++)
-		feed(&f, 0, stream4 + i, 1);
+		rec_flow_feed(&f, 0, stream4 + i, 1);
 	check_stream4(0);
 	CU_ASSERT_EQUAL(cap.nev, 0);
 }
@@ -381,19 +224,19 @@ static void t_split_every_boundary(void)
 /* a real segment with four APDUs (TestDissectIec104 frame 110) cut in two at every byte */
 static void t_real_segment_split(void)
 {
-	unsigned ns = load("TestDissectIec104.txt");
-	const struct seg *s = NULL;
+	unsigned ns = rec_load(REC_STREAM_DIR, FIX_DIR "TestDissectIec104.txt");
+	const struct rec_seg *s = NULL;
 	for (unsigned i = 0; i < ns; i++)
-		if (segs[i].frame == 110)
-			s = &segs[i];
+		if (rec_segs[i].frame == 110)
+			s = &rec_segs[i];
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL_FATAL(s->len, 64);
-	struct flow f;
+	struct rec_flow f;
 	for (size_t cut = 0; cut <= s->len; cut++) {
-		cap_reset();
-		flow_init(&f, 0);
-		feed(&f, 1, s->b, cut);
-		feed(&f, 1, s->b + cut, s->len - cut);
+		rec_reset();
+		rec_flow_init(&f, 0);
+		rec_flow_feed(&f, 1, s->b, cut);
+		rec_flow_feed(&f, 1, s->b + cut, s->len - cut);
 		CU_ASSERT_EQUAL_FATAL(cap.npdu, 4);
 		CU_ASSERT_EQUAL(cap.pdu[0].code, S);
 		CU_ASSERT_EQUAL(cap.pdu[1].code, 100);
@@ -406,20 +249,20 @@ static void t_real_segment_split(void)
 static void t_midstream_tail(void)
 {
 	size_t n = sizeof(stream4);
-	struct flow f;
+	struct rec_flow f;
 	for (size_t cut = 1; cut < 22; cut++) { /* inside the STARTDT and the I frame */
-		cap_reset();
-		flow_init(&f, 1);
-		feed(&f, 0, stream4 + cut, n - cut);
+		rec_reset();
+		rec_flow_init(&f, 1);
+		rec_flow_feed(&f, 0, stream4 + cut, n - cut);
 		check_stream4(cut <= 6 ? 1 : 2);
 		CU_ASSERT_EQUAL(cap.nev, 0);
 	}
 	/* measured values with 0x68 bytes inside: the tail of an M_ME_NC_1 whose float is 0x68 0x04 ... */
 	static const uint8_t m[] = { 0x68, 0x12, 0x02, 0x00, 0x00, 0x00, 0x0d, 0x01, 0x03, 0x00, 0x05, 0x00, 0x01,
 				     0x00, 0x00, 0x68, 0x04, 0x01, 0x00, 0x00, 0x68, 0x04, 0x01, 0x00, 0x04, 0x00 };
-	cap_reset();
-	flow_init(&f, 1);
-	feed(&f, 1, m + 2, sizeof(m) - 2);
+	rec_reset();
+	rec_flow_init(&f, 1);
+	rec_flow_feed(&f, 1, m + 2, sizeof(m) - 2);
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
 	CU_ASSERT_EQUAL(cap.pdu[0].code, S);
 	CU_ASSERT_EQUAL(cap.nev, 0);
@@ -428,12 +271,12 @@ static void t_midstream_tail(void)
 static void t_gap_resync(void)
 {
 	size_t n = sizeof(stream4);
-	struct flow f;
-	cap_reset();
-	flow_init(&f, 0);
-	feed(&f, 0, stream4, 10);
-	feed_flags(&f, 0, NULL, 8, OTS_REASM_F_GAP);
-	feed(&f, 0, stream4 + 18, n - 18);
+	struct rec_flow f;
+	rec_reset();
+	rec_flow_init(&f, 0);
+	rec_flow_feed(&f, 0, stream4, 10);
+	rec_flow_gap(&f, 0, 8);
+	rec_flow_feed(&f, 0, stream4 + 18, n - 18);
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 3);
 	CU_ASSERT_EQUAL(cap.pdu[0].code, U(0x01));
 	CU_ASSERT_EQUAL(cap.pdu[1].code, S);
@@ -492,10 +335,10 @@ static void t_kinds_and_flags(void)
 		{ 122, 13, { 1, 0, 1, 1 }, 4, OTH, OTS_PDUF_PROGRAM },
 	};
 	uint8_t b[64], a[32];
-	struct flow f;
+	struct rec_flow f;
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		cap_reset();
-		flow_init(&f, 0);
+		rec_reset();
+		rec_flow_init(&f, 0);
 		size_t n = 0;
 		a[n++] = t[i].type;
 		a[n++] = 1;
@@ -509,7 +352,7 @@ static void t_kinds_and_flags(void)
 		memcpy(a + n, t[i].elem, t[i].elen);
 		n += t[i].elen;
 		n = iframe(b, 0, a, n);
-		feed(&f, 0, b, n);
+		rec_flow_feed(&f, 0, b, n);
 		CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
 		CU_ASSERT_EQUAL(cap.pdu[0].kind, t[i].kind);
 		CU_ASSERT_EQUAL(cap.pdu[0].flags, t[i].flags);
@@ -521,10 +364,10 @@ static void t_kinds_and_flags(void)
 			fprintf(stderr, "  row %u (type %u cot %u)\n", i, t[i].type, t[i].cot);
 	}
 	/* global common address */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	size_t n = IFRAME(b, 0, 100, 1, 6, 0, 0xff, 0xff, 0, 0, 0, 20);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.pdu[0].flags, OTS_PDUF_READ | OTS_PDUF_BROADCAST);
 	CU_ASSERT_EQUAL(cap.pdu[0].unit, 0xffff);
 	/* every U function */
@@ -532,9 +375,9 @@ static void t_kinds_and_flags(void)
 	static const char *const un[] = { "STARTDT act", "STARTDT con", "STOPDT act", "STOPDT con", "TESTFR act",
 					  "TESTFR con" };
 	for (unsigned i = 0; i < 6; i++) {
-		cap_reset();
+		rec_reset();
 		const uint8_t u[] = { 0x68, 4, uf[i], 0, 0, 0 };
-		feed(&f, 1, u, 6);
+		rec_flow_feed(&f, 1, u, 6);
 		CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
 		assert_pdu(&cap.pdu[0], 1, OTH, U(1u << i), 0, 0, 0, 0, un[i]);
 	}
@@ -546,14 +389,14 @@ static void t_kinds_and_flags(void)
 static void t_malformed(void)
 {
 	uint8_t b[300];
-	struct flow f;
+	struct rec_flow f;
 	size_t n;
 	/* not 0x68 where an APDU starts, then a good one */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	static const uint8_t junk[] = { 0x11, 0x22, 0x33 };
-	feed(&f, 0, junk, 3);
-	feed(&f, 0, stream4, 6);
+	rec_flow_feed(&f, 0, junk, 3);
+	rec_flow_feed(&f, 0, stream4, 6);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_BAD_START], 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_RESYNC], 1);
 	CU_ASSERT_EQUAL(cap.npdu, 1);
@@ -565,62 +408,62 @@ static void t_malformed(void)
 					  { 0x68, 0x04, 0x01, 0x00, 0x01, 0x00 } };
 	static const size_t blen[] = { 8, 7, 6, 6, 6 };
 	for (unsigned i = 0; i < 5; i++) {
-		cap_reset();
-		flow_init(&f, 0);
-		feed(&f, 0, bad[i], blen[i]);
+		rec_reset();
+		rec_flow_init(&f, 0);
+		rec_flow_feed(&f, 0, bad[i], blen[i]);
 		CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_BAD_LENGTH], 1);
 		CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_RESYNC], 1);
 		CU_ASSERT_EQUAL(cap.npdu, 0);
 	}
 	/* U frame with two function bits */
-	cap_reset();
+	rec_reset();
 	static const uint8_t u2[] = { 0x68, 0x04, 0x0f, 0x00, 0x00, 0x00 };
-	feed(&f, 1, u2, 6);
+	rec_flow_feed(&f, 1, u2, 6);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_BAD_U_FRAME], 1);
 	CU_ASSERT_EQUAL(cap.npdu, 0);
 	/* ASDU length disagrees with 2 objects of C_SC_NA_1; undefined type 24 and cause 14; no IOA */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	n = IFRAME(b, 0, 45, 2, 6, 0, 1, 0, 1, 0, 0, 1);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_ASDU_LENGTH], 1);
 	CU_ASSERT_EQUAL(cap.pdu[0].quantity, 2);
 	n = IFRAME(b, 1, 24, 1, 3, 0, 1, 0, 1, 0, 0, 1);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_UNKNOWN_TYPE], 1);
 	CU_ASSERT_PTR_NULL(cap.pdu[1].name);
 	n = IFRAME(b, 2, 1, 1, 14, 0, 1, 0, 1, 0, 0, 1);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_UNKNOWN_COT], 1);
 	CU_ASSERT_EQUAL(cap.pdu[2].kind, OTH);
 	n = IFRAME(b, 3, 1, 1, 3, 0, 1, 0);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_ASDU_TOO_SHORT], 1);
 	CU_ASSERT_EQUAL(cap.pdu[3].address, 0);
 	CU_ASSERT_EQUAL(cap.npdu, 4);
 	CU_ASSERT_EQUAL(cap.nev, 4);
 	/* zero objects: the frame check rejects it when it can see the VSQ... */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	n = IFRAME(b, 0, 1, 0, 3, 0, 1, 0, 1, 0, 0, 1);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.npdu, 0);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_BAD_LENGTH], 1);
 	/* ...but not when the header arrives in 6-byte pieces: then the ASDU check names it */
-	cap_reset();
-	flow_init(&f, 0);
-	feed(&f, 0, b, 6);
-	feed(&f, 0, b + 6, n - 6);
+	rec_reset();
+	rec_flow_init(&f, 0);
+	rec_flow_feed(&f, 0, b, 6);
+	rec_flow_feed(&f, 0, b + 6, n - 6);
 	CU_ASSERT_EQUAL(cap.npdu, 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_ZERO_COUNT], 1);
 	/* send sequence numbers: 0, 1, then 5 */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	for (uint16_t ns = 0; ns < 6; ns++) {
 		if (ns >= 2 && ns < 5)
 			continue;
 		n = IFRAME(b, ns, 1, 1, 3, 0, 1, 0, 1, 0, 0, 1);
-		feed(&f, 1, b, n);
+		rec_flow_feed(&f, 1, b, n);
 	}
 	CU_ASSERT_EQUAL(cap.npdu, 3);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_SEQ_GAP], 1);
@@ -629,13 +472,13 @@ static void t_malformed(void)
 
 static void t_not_iec104(void)
 {
-	struct flow f;
+	struct rec_flow f;
 	uint8_t b[512];
 	memset(b, 0x55, sizeof(b));
-	cap_reset();
-	flow_init(&f, 0);
-	CU_ASSERT_EQUAL(feed(&f, 0, b, sizeof(b)), 0);
-	CU_ASSERT_EQUAL(feed(&f, 0, b, sizeof(b)), -1);
+	rec_reset();
+	rec_flow_init(&f, 0);
+	CU_ASSERT_EQUAL(rec_flow_feed(&f, 0, b, sizeof(b)), 0);
+	CU_ASSERT_EQUAL(rec_flow_feed(&f, 0, b, sizeof(b)), -1);
 	CU_ASSERT_EQUAL(cap.npdu, 0);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_BAD_START], 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_IEC_EV_RESYNC], 1);

@@ -14,6 +14,7 @@
 #include "export/sink.h"
 #include "export/spool.h"
 #include "tests/harness.h"
+#include "tests/tmplog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,6 @@
 
 rd_kafka_t *ots_sink_kafka_handle(struct ots_sink *s); /* export/kafka.c, for tests */
 
-static char tmproot[256], logpath[300];
 static rd_kafka_t *mrk;
 static rd_kafka_mock_cluster_t *mc;
 static const char *bootstraps;
@@ -40,28 +40,6 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static long log_size(void)
-{
-	fflush(ots_log_stream());
-	struct stat st;
-	return stat(logpath, &st) == 0 ? (long)st.st_size : 0;
-}
-
-static const char *log_since(long off)
-{
-	fflush(ots_log_stream());
-	static char buf[1 << 18];
-	buf[0] = 0;
-	FILE *f = fopen(logpath, "r");
-	if (!f)
-		return buf;
-	fseek(f, off, SEEK_SET);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
 }
 
 /* config for test `tag`: its own topics tag.assets/alerts/flows/health and spool dir */
@@ -597,12 +575,7 @@ static void test_bad_settings(void)
 
 static int suite_init(void)
 {
-	snprintf(tmproot, sizeof(tmproot), "/tmp/ots_test_kafka.XXXXXX");
-	if (!mkdtemp(tmproot))
-		return -1;
-	snprintf(logpath, sizeof(logpath), "%s/log", tmproot);
-	char err[256];
-	if (ots_log_open(getenv("OTS_TEST_DEBUG") ? OTS_LOG_DEBUG : OTS_LOG_INFO, logpath, err, sizeof(err)) < 0)
+	if (tmplog_open("kafka", getenv("OTS_TEST_DEBUG") ? OTS_LOG_DEBUG : OTS_LOG_INFO) < 0)
 		return -1;
 	char es[256];
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -621,16 +594,7 @@ static int suite_cleanup(void)
 {
 	rd_kafka_mock_cluster_destroy(mc);
 	rd_kafka_destroy(mrk);
-	ots_log_close();
-	if (!getenv("OTS_KEEP_TMP")) {
-		char cmd[320];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
-		if (system(cmd) != 0)
-			return -1;
-	} else {
-		fprintf(stderr, "kept %s\n", tmproot);
-	}
-	return 0;
+	return tmplog_close();
 }
 
 static const struct ots_test kafka_tests[] = {

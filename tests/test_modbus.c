@@ -19,194 +19,22 @@
 #endif
 #define FIX_DIR OTS_TEST_DATA "/proto/modbus/"
 
-/* ---- capture side ---- */
+#define REC_PARSER ots_parser_modbus
+#define REC_PROTO OTS_APP_MODBUS
+#define REC_EV_MAX OTS_MB_EV_MAX
+#include "tests/recorder.h"
 
-#define MAX_PDUS 4096
-#define MAX_IDS 32
+/* fixtures: "frame<TAB>stream<TAB>dir<TAB>hex" per TCP segment (rec_load, rec_run_segments) */
 
-struct id_rec {
-	int endpoint, kind, conf;
-	char value[128];
-};
-
-struct cap {
-	struct ots_pdu pdu[MAX_PDUS];
-	unsigned npdu;
-	struct id_rec id[MAX_IDS];
-	unsigned nid;
-	unsigned ev[OTS_MB_EV_MAX + 1];
-	unsigned nev;
-};
-
-static struct cap cap;
-
-static void cap_pdu(void *ud, const struct ots_pdu *p)
-{
-	struct cap *c = ud;
-	CU_ASSERT_FATAL(c->npdu < MAX_PDUS);
-	c->pdu[c->npdu++] = *p;
-}
-
-static void cap_identity(void *ud, int endpoint, int kind, int confidence, const char *value, size_t len)
-{
-	struct cap *c = ud;
-	CU_ASSERT_FATAL(c->nid < MAX_IDS);
-	CU_ASSERT_FATAL(len < sizeof(c->id[0].value));
-	struct id_rec *r = &c->id[c->nid++];
-	r->endpoint = endpoint;
-	r->kind = kind;
-	r->conf = confidence;
-	memcpy(r->value, value, len);
-	r->value[len] = 0;
-}
-
-static void cap_event(void *ud, uint16_t proto, unsigned ev)
-{
-	struct cap *c = ud;
-	CU_ASSERT_EQUAL(proto, OTS_APP_MODBUS);
-	CU_ASSERT(ev < OTS_MB_EV_MAX);
-	c->ev[ev < OTS_MB_EV_MAX ? ev : OTS_MB_EV_MAX]++;
-	c->nev++;
-}
-
-static const struct ots_app_ops cap_ops = { cap_pdu, cap_identity, cap_event };
-
-static void cap_reset(void)
-{
-	memset(&cap, 0, sizeof(cap));
-}
-
-/* one flow's parser state */
-struct flow {
-	_Alignas(64) uint8_t st[OTS_APP_STATE_MAX];
-	int started[2];
-	int midstream;
-};
-
-static void flow_init(struct flow *f, int midstream)
-{
-	memset(f, 0, sizeof(*f));
-	f->midstream = midstream;
-}
-
-static int feed_flags(struct flow *f, int dir, const uint8_t *p, size_t n, uint32_t flags)
-{
-	struct ots_app_ctx c = { .ops = &cap_ops, .ud = &cap, .flags = flags, .proto = OTS_APP_MODBUS,
-				 .dir = (uint8_t)dir, .transport = 6 };
-	if (!f->started[dir] && f->midstream)
-		c.flags |= OTS_REASM_F_MIDSTREAM;
-	f->started[dir] = 1;
-	return ots_parser_modbus.parse(&c, p, n, f->st);
-}
-
-static int feed(struct flow *f, int dir, const uint8_t *p, size_t n)
-{
-	return feed_flags(f, dir, p, n, 0);
-}
-
-static void gap(struct flow *f, int dir, size_t missing)
-{
-	CU_ASSERT_EQUAL(feed_flags(f, dir, NULL, missing, OTS_REASM_F_GAP), 0);
-}
-
-static unsigned events_total(void)
-{
-	return cap.nev;
-}
-
-/* ---- fixtures: "frame<TAB>stream<TAB>dir<TAB>hex" per TCP segment ---- */
-
-#define MAX_SEGS 256
-#define MAX_SEG 2048
-
-struct seg {
-	unsigned frame, stream;
-	int dir;
-	size_t len;
-	uint8_t b[MAX_SEG];
-};
-
-static struct seg segs[MAX_SEGS];
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap_)
-{
-	size_t n = 0;
-	while (h[0] && h[1] && h[0] != '\n' && n < cap_) {
-		unsigned v;
-		if (sscanf(h, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	return n;
-}
-
-static unsigned load(const char *name)
-{
-	char path[512], line[2 * MAX_SEG + 128];
-	snprintf(path, sizeof(path), FIX_DIR "%s", name);
-	FILE *fp = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
-	unsigned n = 0;
-	while (fgets(line, sizeof(line), fp)) {
-		if (line[0] == '#')
-			continue;
-		char hex[2 * MAX_SEG + 8];
-		struct seg *s = &segs[n];
-		if (sscanf(line, "%u %u %d %4100s", &s->frame, &s->stream, &s->dir, hex) != 4)
-			continue;
-		s->len = unhex(hex, s->b, MAX_SEG);
-		CU_ASSERT_FATAL(++n < MAX_SEGS);
-	}
-	fclose(fp);
-	return n;
-}
-
-#define MAX_STREAMS 32
-static struct flow flows[MAX_STREAMS];
-
-/* feed every segment of a fixture, one state per stream */
-static void run_fixture(const char *name, int midstream)
-{
-	unsigned n = load(name);
-	CU_ASSERT_FATAL(n > 0);
-	for (unsigned i = 0; i < MAX_STREAMS; i++)
-		flow_init(&flows[i], midstream);
-	for (unsigned i = 0; i < n; i++) {
-		CU_ASSERT_FATAL(segs[i].stream < MAX_STREAMS);
-		CU_ASSERT_EQUAL(feed(&flows[segs[i].stream], segs[i].dir, segs[i].b, segs[i].len), 0);
-	}
-}
-
+/* the PDUs with that code and kind, either direction */
 static unsigned count(unsigned code, int kind)
 {
-	unsigned n = 0;
-	for (unsigned i = 0; i < cap.npdu; i++)
-		if (cap.pdu[i].code == code && cap.pdu[i].kind == kind)
-			n++;
-	return n;
+	return rec_count(REC_ANY, code, kind, REC_ANY_UNIT);
 }
 
 static const struct ots_pdu *nth(unsigned code, int kind, unsigned k)
 {
-	for (unsigned i = 0; i < cap.npdu; i++)
-		if (cap.pdu[i].code == code && cap.pdu[i].kind == kind && k-- == 0)
-			return &cap.pdu[i];
-	return NULL;
-}
-
-static void assert_pdu(const struct ots_pdu *p, int dir, int kind, unsigned code, unsigned unit, unsigned addr,
-		       unsigned qty, uint32_t flags)
-{
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	CU_ASSERT_EQUAL(p->proto, OTS_APP_MODBUS);
-	CU_ASSERT_EQUAL(p->dir, dir);
-	CU_ASSERT_EQUAL(p->kind, kind);
-	CU_ASSERT_EQUAL(p->code, code);
-	CU_ASSERT_EQUAL(p->unit, unit);
-	CU_ASSERT_EQUAL(p->address, addr);
-	CU_ASSERT_EQUAL(p->quantity, qty);
-	CU_ASSERT_EQUAL(p->flags, flags);
+	return rec_nth(REC_ANY, code, kind, k);
 }
 
 /* ---- building ADUs ---- */
@@ -231,65 +59,65 @@ static size_t adu(uint8_t *out, uint16_t tid, uint8_t unit, const uint8_t *pdu, 
 /* zeek modbusSmall: 8 connections of Read Coils + Write Multiple Coils, one request/response each */
 static void t_fixture_modbus_small(void)
 {
-	cap_reset();
-	run_fixture("modbusSmall.txt", 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "modbusSmall.txt", 0);
 	CU_ASSERT_EQUAL(cap.npdu, 32);
 	CU_ASSERT_EQUAL(count(1, OTS_PDU_REQUEST), 8);
 	CU_ASSERT_EQUAL(count(1, OTS_PDU_RESPONSE), 8);
 	CU_ASSERT_EQUAL(count(15, OTS_PDU_REQUEST), 8);
 	CU_ASSERT_EQUAL(count(15, OTS_PDU_RESPONSE), 8);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* 0001 0000 0006 01 | 01 0000 0003 -> 0001 0000 0004 01 | 01 01 00 */
-	assert_pdu(nth(1, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 1, 1, 0, 3, OTS_PDUF_READ);
-	assert_pdu(nth(1, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 1, 1, 0, 3, OTS_PDUF_READ);
+	EXPECT_PDU(nth(1, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 1, 1, 0, 3, OTS_PDUF_READ);
+	EXPECT_PDU(nth(1, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 1, 1, 0, 3, OTS_PDUF_READ);
 	CU_ASSERT_STRING_EQUAL(nth(1, OTS_PDU_REQUEST, 0)->name, "Read Coils");
 	/* 0001 0000 0008 01 | 0f 0000 0003 01 00: 3 coils from 0 */
-	assert_pdu(nth(15, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 15, 1, 0, 3, OTS_PDUF_WRITE);
-	assert_pdu(nth(15, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 15, 1, 0, 3, OTS_PDUF_WRITE);
+	EXPECT_PDU(nth(15, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 15, 1, 0, 3, OTS_PDUF_WRITE);
+	EXPECT_PDU(nth(15, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 15, 1, 0, 3, OTS_PDUF_WRITE);
 	CU_ASSERT_STRING_EQUAL(nth(15, OTS_PDU_RESPONSE, 0)->name, "Write Multiple Coils");
 }
 
 /* EmreEkin WriteMultipleCoil: Read Coils polling (one request unanswered) and one FC 15 */
 static void t_fixture_write_multiple_coil(void)
 {
-	cap_reset();
-	run_fixture("write_multiple_coil.txt", 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "write_multiple_coil.txt", 0);
 	CU_ASSERT_EQUAL(count(1, OTS_PDU_REQUEST), 9);
 	CU_ASSERT_EQUAL(count(1, OTS_PDU_RESPONSE), 8);
 	CU_ASSERT_EQUAL(count(15, OTS_PDU_REQUEST), 1);
 	CU_ASSERT_EQUAL(count(15, OTS_PDU_RESPONSE), 1);
 	CU_ASSERT_EQUAL(cap.npdu, 19);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* frame 33: 0009 0000 0008 01 | 0f 0000 000a 02 ff03 */
-	assert_pdu(nth(15, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 15, 1, 0, 10, OTS_PDUF_WRITE);
-	assert_pdu(nth(1, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 1, 1, 0, 10, OTS_PDUF_READ);
+	EXPECT_PDU(nth(15, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 15, 1, 0, 10, OTS_PDUF_WRITE);
+	EXPECT_PDU(nth(1, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 1, 1, 0, 10, OTS_PDUF_READ);
 }
 
 /* EmreEkin IllegalFunction: 20 Read Holding Registers answered by exception 1, one Write Single Coil */
 static void t_fixture_illegal_function(void)
 {
-	cap_reset();
-	run_fixture("illegal_function.txt", 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "illegal_function.txt", 0);
 	CU_ASSERT_EQUAL(count(3, OTS_PDU_REQUEST), 20);
 	CU_ASSERT_EQUAL(count(3, OTS_PDU_EXCEPTION), 20);
 	CU_ASSERT_EQUAL(count(3, OTS_PDU_RESPONSE), 0);
 	CU_ASSERT_EQUAL(count(5, OTS_PDU_REQUEST), 1);
 	CU_ASSERT_EQUAL(count(5, OTS_PDU_RESPONSE), 1);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* 0001 0000 0006 01 | 03 0000 000a -> 0001 0000 0003 01 | 83 01: the exception carries the request's range */
-	assert_pdu(nth(3, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 3, 1, 0, 10, OTS_PDUF_READ);
-	assert_pdu(nth(3, OTS_PDU_EXCEPTION, 0), OTS_DIR_TO_CLIENT, OTS_PDU_EXCEPTION, 3, 1, 0, 10, OTS_PDUF_READ);
+	EXPECT_PDU(nth(3, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 3, 1, 0, 10, OTS_PDUF_READ);
+	EXPECT_PDU(nth(3, OTS_PDU_EXCEPTION, 0), OTS_DIR_TO_CLIENT, OTS_PDU_EXCEPTION, 3, 1, 0, 10, OTS_PDUF_READ);
 	CU_ASSERT_STRING_EQUAL(nth(3, OTS_PDU_EXCEPTION, 0)->name, "Read Holding Registers");
 	/* 0e37 0000 0006 01 | 05 0009 ff00, echoed */
-	assert_pdu(nth(5, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 5, 1, 9, 1, OTS_PDUF_WRITE);
-	assert_pdu(nth(5, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 5, 1, 9, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(nth(5, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 5, 1, 9, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(nth(5, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 5, 1, 9, 1, OTS_PDUF_WRITE);
 }
 
 /* ITI modbus_test_data_part1: diagnostics, Report Server ID, 43/14 requests, garbage, exceptions */
 static void t_fixture_test_data_part1(void)
 {
-	cap_reset();
-	run_fixture("test_data_part1.txt", 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "test_data_part1.txt", 0);
 	/* FC 8: sub-functions 1 (Restart Communications) x3, 4 (Force Listen Only Mode) x3 - both take a device off
 	 * the bus: DIAG|CONTROL - and 10 (Clear Counters) x2; 4 answered, 4 answered by exception 11 */
 	CU_ASSERT_EQUAL(count(8, OTS_PDU_REQUEST), 8);
@@ -307,22 +135,22 @@ static void t_fixture_test_data_part1(void)
 	CU_ASSERT_EQUAL(sub[0], 3);
 	CU_ASSERT_EQUAL(sub[1], 3);
 	CU_ASSERT_EQUAL(sub[2], 2);
-	assert_pdu(nth(8, OTS_PDU_EXCEPTION, 0), OTS_DIR_TO_CLIENT, OTS_PDU_EXCEPTION, 8, 10, 4, 0,
+	EXPECT_PDU(nth(8, OTS_PDU_EXCEPTION, 0), OTS_DIR_TO_CLIENT, OTS_PDU_EXCEPTION, 8, 10, 4, 0,
 		   OTS_PDUF_DIAG | OTS_PDUF_CONTROL);
 	CU_ASSERT_EQUAL(nth(8, OTS_PDU_EXCEPTION, 0)->sub, 4); /* from the request it answers */
 	CU_ASSERT_EQUAL(nth(17, OTS_PDU_REQUEST, 0)->sub, 0);
 	/* FC 17: frames 41/44 answer 'Wingpath Limited' */
 	CU_ASSERT_EQUAL(count(17, OTS_PDU_REQUEST), 2);
 	CU_ASSERT_EQUAL(count(17, OTS_PDU_RESPONSE), 2);
-	assert_pdu(nth(17, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 17, 10, 0, 0, OTS_PDUF_IDENTITY);
+	EXPECT_PDU(nth(17, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 17, 10, 0, 0, OTS_PDUF_IDENTITY);
 	CU_ASSERT_EQUAL(cap.nid, 2);
-	CU_ASSERT_EQUAL(cap.id[0].endpoint, OTS_EP_SERVER);
+	CU_ASSERT_EQUAL(cap.id[0].ep, OTS_EP_SERVER);
 	CU_ASSERT_EQUAL(cap.id[0].kind, OTS_ATTR_DESCRIPTION);
 	CU_ASSERT_EQUAL(cap.id[0].conf, 40);
-	CU_ASSERT_STRING_EQUAL(cap.id[0].value, "Wingpath Limited");
+	CU_ASSERT_STRING_EQUAL(cap.id[0].v, "Wingpath Limited");
 	/* frames 32/34: 43/14 read code 3, object 1, with one byte too many */
 	CU_ASSERT_EQUAL(count(43, OTS_PDU_REQUEST), 2);
-	assert_pdu(nth(43, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 43, 10, 0x0e01, 0,
+	EXPECT_PDU(nth(43, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 43, 10, 0x0e01, 0,
 		   OTS_PDUF_IDENTITY);
 	/* the stream opened from port 502 (dir 1 here, by port) answers with exceptions carrying an extra byte */
 	CU_ASSERT_EQUAL(count(1, OTS_PDU_EXCEPTION), 10);
@@ -339,19 +167,19 @@ static void t_fixture_test_data_part1(void)
 /* nDPI umas: Schneider UMAS (FC 90), MBAP length 255 */
 static void t_fixture_umas(void)
 {
-	cap_reset();
-	run_fixture("umas_head.txt", 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "umas_head.txt", 0);
 	CU_ASSERT_EQUAL(cap.npdu, 16);
 	CU_ASSERT_EQUAL(count(90, OTS_PDU_REQUEST), 8);
 	CU_ASSERT_EQUAL(count(90, OTS_PDU_RESPONSE), 8);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* frame 4: 0000 0000 0004 00 | 5a 00 02 (UMAS READ_ID) */
-	assert_pdu(nth(90, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 90, 0, 2, 0,
+	EXPECT_PDU(nth(90, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 90, 0, 2, 0,
 		   OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM);
-	assert_pdu(nth(90, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 90, 0, 2, 0,
+	EXPECT_PDU(nth(90, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 90, 0, 2, 0,
 		   OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM);
 	/* frame 19: MBAP length 0xff (255), UMAS 0x0a */
-	assert_pdu(nth(90, OTS_PDU_REQUEST, 7), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 90, 0, 0x0a, 0,
+	EXPECT_PDU(nth(90, OTS_PDU_REQUEST, 7), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 90, 0, 0x0a, 0,
 		   OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM);
 	CU_ASSERT_STRING_EQUAL(nth(90, OTS_PDU_REQUEST, 0)->name, "Schneider UMAS");
 	/* sub = the UMAS function, the response's from its request */
@@ -364,57 +192,57 @@ static void t_fixture_umas(void)
 /* zeek modbus-eit: 43/14 with a malformed object list, and an exception 4 to 43 */
 static void t_fixture_modbus_eit(void)
 {
-	cap_reset();
-	run_fixture("modbus_eit.txt", 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "modbus_eit.txt", 0);
 	CU_ASSERT_EQUAL(count(43, OTS_PDU_REQUEST), 2);
 	CU_ASSERT_EQUAL(count(43, OTS_PDU_RESPONSE), 1);
 	CU_ASSERT_EQUAL(count(43, OTS_PDU_EXCEPTION), 1);
-	assert_pdu(nth(43, OTS_PDU_REQUEST, 1), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 43, 255, 0x0e00, 0,
+	EXPECT_PDU(nth(43, OTS_PDU_REQUEST, 1), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 43, 255, 0x0e00, 0,
 		   OTS_PDUF_IDENTITY);
-	assert_pdu(nth(43, OTS_PDU_EXCEPTION, 0), OTS_DIR_TO_CLIENT, OTS_PDU_EXCEPTION, 43, 255, 0x0e00, 0,
+	EXPECT_PDU(nth(43, OTS_PDU_EXCEPTION, 0), OTS_DIR_TO_CLIENT, OTS_PDU_EXCEPTION, 43, 255, 0x0e00, 0,
 		   OTS_PDUF_IDENTITY);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_DEVID_MALFORMED], 1);
-	CU_ASSERT_EQUAL(events_total(), 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 	CU_ASSERT_EQUAL(cap.nid, 0);
 }
 
 static void t_fixture_small_functions(void)
 {
-	cap_reset();
-	run_fixture("mask_write_register.txt", 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "mask_write_register.txt", 0);
 	/* 0000 0000 0008 01 | 16 0000 0000 0000 */
-	assert_pdu(nth(22, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 22, 1, 0, 1, OTS_PDUF_WRITE);
-	assert_pdu(nth(22, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 22, 1, 0, 1, OTS_PDUF_WRITE);
-	CU_ASSERT_EQUAL(events_total(), 0);
-	cap_reset();
-	run_fixture("read_write_multiple_registers.txt", 0);
+	EXPECT_PDU(nth(22, OTS_PDU_REQUEST, 0), OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 22, 1, 0, 1, OTS_PDUF_WRITE);
+	EXPECT_PDU(nth(22, OTS_PDU_RESPONSE, 0), OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 22, 1, 0, 1, OTS_PDUF_WRITE);
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "read_write_multiple_registers.txt", 0);
 	CU_ASSERT_EQUAL(cap.npdu, 2);
 	CU_ASSERT_EQUAL(cap.pdu[0].code, 23);
 	CU_ASSERT_EQUAL(cap.pdu[0].flags, OTS_PDUF_READ | OTS_PDUF_WRITE);
 	CU_ASSERT_EQUAL(cap.pdu[1].kind, OTS_PDU_RESPONSE);
 	CU_ASSERT_EQUAL(cap.pdu[1].address, cap.pdu[0].address);
 	CU_ASSERT_EQUAL(cap.pdu[1].quantity, cap.pdu[0].quantity);
-	CU_ASSERT_EQUAL(events_total(), 0);
-	cap_reset();
-	run_fixture("encapsulated_transport.txt", 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	rec_reset();
+	rec_run_segments(FIX_DIR "encapsulated_transport.txt", 0);
 	CU_ASSERT_EQUAL(cap.npdu, 2);
 	CU_ASSERT_EQUAL(cap.pdu[1].kind, OTS_PDU_RESPONSE);
 	CU_ASSERT_EQUAL(cap.pdu[1].flags, OTS_PDUF_IDENTITY);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_DEVID_MALFORMED], 1); /* the response is the request echoed */
-	CU_ASSERT_EQUAL(events_total(), 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 }
 
 /* ---- Read Device Identification (synthetic: no shared capture has a complete 43/14 response) ---- */
 
 static void t_device_identification(void)
 {
-	struct flow f;
+	struct rec_flow f;
 	uint8_t b[300];
 	size_t n;
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	n = ADU(b, 7, 1, 0x2b, 0x0e, 0x01, 0x00);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	/* basic + regular objects: vendor, product code, revision, url, product name, model name, app name */
 	n = ADU(b, 7, 1, 0x2b, 0x0e, 0x01, 0x02, 0x00, 0x00, 7,
 		0x00, 18, 'S', 'c', 'h', 'n', 'e', 'i', 'd', 'e', 'r', ' ', 'E', 'l', 'e', 'c', 't', 'r', 'i', 'c',
@@ -424,11 +252,11 @@ static void t_device_identification(void)
 		0x04, 8, 'M', '3', '4', '0', ' ', 'C', 'P', 'U',
 		0x05, 9, 'B', 'M', 'X', 'P', '3', '4', '2', '0', ' ', /* trailing blank dropped */
 		0x06, 5, 'P', 'u', 'm', 'p', '1');
-	feed(&f, 1, b, n);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	rec_flow_feed(&f, 1, b, n);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	CU_ASSERT_EQUAL(cap.npdu, 2);
-	assert_pdu(&cap.pdu[0], OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 43, 1, 0x0e00, 0, OTS_PDUF_IDENTITY);
-	assert_pdu(&cap.pdu[1], OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 43, 1, 0x0e00, 0, OTS_PDUF_IDENTITY);
+	EXPECT_PDU(&cap.pdu[0], OTS_DIR_TO_SERVER, OTS_PDU_REQUEST, 43, 1, 0x0e00, 0, OTS_PDUF_IDENTITY);
+	EXPECT_PDU(&cap.pdu[1], OTS_DIR_TO_CLIENT, OTS_PDU_RESPONSE, 43, 1, 0x0e00, 0, OTS_PDUF_IDENTITY);
 	CU_ASSERT_EQUAL_FATAL(cap.nid, 6);
 	static const struct {
 		int kind;
@@ -437,50 +265,50 @@ static void t_device_identification(void)
 		     { OTS_ATTR_FIRMWARE, "v2.8" },            { OTS_ATTR_DESCRIPTION, "M340 CPU" },
 		     { OTS_ATTR_MODEL, "BMXP3420" },           { OTS_ATTR_NAME, "Pump1" } };
 	for (unsigned i = 0; i < 6; i++) {
-		CU_ASSERT_EQUAL(cap.id[i].endpoint, OTS_EP_SERVER);
+		CU_ASSERT_EQUAL(cap.id[i].ep, OTS_EP_SERVER);
 		CU_ASSERT_EQUAL(cap.id[i].kind, want[i].kind);
 		CU_ASSERT_EQUAL(cap.id[i].conf, 90);
-		CU_ASSERT_STRING_EQUAL(cap.id[i].value, want[i].v);
+		CU_ASSERT_STRING_EQUAL(cap.id[i].v, want[i].v);
 	}
 	/* no ModelName: ProductName is the model */
-	cap_reset();
+	rec_reset();
 	n = ADU(b, 8, 1, 0x2b, 0x0e, 0x01, 0x00);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	n = ADU(b, 8, 1, 0x2b, 0x0e, 0x02, 0x02, 0x00, 0x00, 1, 0x04, 4, 'M', '2', '2', '1');
-	feed(&f, 1, b, n);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	rec_flow_feed(&f, 1, b, n);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	CU_ASSERT_EQUAL_FATAL(cap.nid, 1);
 	CU_ASSERT_EQUAL(cap.id[0].kind, OTS_ATTR_MODEL);
-	CU_ASSERT_STRING_EQUAL(cap.id[0].value, "M221");
+	CU_ASSERT_STRING_EQUAL(cap.id[0].v, "M221");
 	/* truncated object list: objects that fit are reported, the rest is an event */
-	cap_reset();
+	rec_reset();
 	n = ADU(b, 9, 1, 0x2b, 0x0e, 0x01, 0x01, 0x00, 0x00, 3, 0x00, 3, 'A', 'B', 'B', 0x01, 20, 'x');
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_DEVID_MALFORMED], 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_UNMATCHED_RESPONSE], 1);
 	CU_ASSERT_EQUAL_FATAL(cap.nid, 1);
-	CU_ASSERT_STRING_EQUAL(cap.id[0].value, "ABB");
+	CU_ASSERT_STRING_EQUAL(cap.id[0].v, "ABB");
 	/* values: leading blanks trimmed, control characters replaced, cut at the first NUL, at most 64 bytes */
-	cap_reset();
+	rec_reset();
 	n = ADU(b, 11, 1, 0x2b, 0x0e, 0x01, 0x00, 0x00, 0x00, 1, 0x00, 16, ' ', ' ', 'A', 'c', 'm', 'e', 0x01, 'C',
 		'o', 'r', 'p', 0, 'j', 'u', 'n', 'k');
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL_FATAL(cap.nid, 1);
-	CU_ASSERT_STRING_EQUAL(cap.id[0].value, "Acme?Corp");
-	cap_reset();
+	CU_ASSERT_STRING_EQUAL(cap.id[0].v, "Acme?Corp");
+	rec_reset();
 	uint8_t big[8 + 100];
 	memcpy(big, (const uint8_t[]){ 0x2b, 0x0e, 0x01, 0x00, 0x00, 0x00, 1, 0x00 }, 8);
 	big[8] = 98;
 	memset(big + 9, 'x', 98);
 	n = adu(b, 12, 1, big, 9 + 98);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL_FATAL(cap.nid, 1);
-	CU_ASSERT_EQUAL(strlen(cap.id[0].value), OTS_MODBUS_MAX_VALUE);
+	CU_ASSERT_EQUAL(strlen(cap.id[0].v), OTS_MODBUS_MAX_VALUE);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_DEVID_MALFORMED], 0);
 	/* too short for the header */
-	cap_reset();
+	rec_reset();
 	n = ADU(b, 10, 1, 0x2b, 0x0e, 0x01);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_DEVID_MALFORMED], 1);
 	CU_ASSERT_EQUAL(cap.nid, 0);
 	CU_ASSERT_EQUAL(cap.npdu, 1);
@@ -502,33 +330,33 @@ static size_t stream3(uint8_t *b)
 static void check_stream3(void)
 {
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 3);
-	assert_pdu(&cap.pdu[0], 0, OTS_PDU_REQUEST, 3, 1, 0x10, 2, OTS_PDUF_READ);
-	assert_pdu(&cap.pdu[1], 0, OTS_PDU_REQUEST, 16, 1, 0x20, 2, OTS_PDUF_WRITE);
-	assert_pdu(&cap.pdu[2], 0, OTS_PDU_REQUEST, 43, 1, 0x0e00, 0, OTS_PDUF_IDENTITY);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 3, 1, 0x10, 2, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[1], 0, OTS_PDU_REQUEST, 16, 1, 0x20, 2, OTS_PDUF_WRITE);
+	EXPECT_PDU(&cap.pdu[2], 0, OTS_PDU_REQUEST, 43, 1, 0x0e00, 0, OTS_PDUF_IDENTITY);
 }
 
 static void t_split_every_boundary(void)
 {
 	uint8_t b[256];
 	size_t n = stream3(b);
-	struct flow f;
+	struct rec_flow f;
 	for (size_t i = 0; i <= n; i++) {
 		for (size_t j = i; j <= n; j++) {
-			cap_reset();
-			flow_init(&f, 0);
-			feed(&f, 0, b, i);
-			feed(&f, 0, b + i, j - i);
-			feed(&f, 0, b + j, n - j);
+			rec_reset();
+			rec_flow_init(&f, 0);
+			rec_flow_feed(&f, 0, b, i);
+			rec_flow_feed(&f, 0, b + i, j - i);
+			rec_flow_feed(&f, 0, b + j, n - j);
 			check_stream3();
-			CU_ASSERT_EQUAL(events_total(), 0);
+			CU_ASSERT_EQUAL(cap.nev, 0);
 		}
 	}
-	cap_reset(); /* one byte per call */
-	flow_init(&f, 0);
+	rec_reset(); /* one byte per call */
+	rec_flow_init(&f, 0);
 	for (size_t i = 0; i < n; i++)
-		feed(&f, 0, b + i, 1);
+		rec_flow_feed(&f, 0, b + i, 1);
 	check_stream3();
-	CU_ASSERT_EQUAL(events_total(), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* a real direction (the UMAS client's 8 requests, one of MBAP length 255) concatenated, then cut in two at every
@@ -537,22 +365,22 @@ static void t_real_stream_split(void)
 {
 	static uint8_t all[4096];
 	size_t n = 0;
-	unsigned ns = load("umas_head.txt");
+	unsigned ns = rec_load(REC_STREAM_DIR, FIX_DIR "umas_head.txt");
 	for (unsigned i = 0; i < ns; i++)
-		if (segs[i].dir == 0) {
-			memcpy(all + n, segs[i].b, segs[i].len);
-			n += segs[i].len;
+		if (rec_segs[i].dir == 0) {
+			memcpy(all + n, rec_segs[i].b, rec_segs[i].len);
+			n += rec_segs[i].len;
 		}
 	CU_ASSERT_FATAL(n > 300);
-	struct flow f;
+	struct rec_flow f;
 	for (size_t cut = 0; cut <= n; cut++) {
-		cap_reset();
-		flow_init(&f, 0);
-		feed(&f, 0, all, cut);
-		feed(&f, 0, all + cut, n - cut);
+		rec_reset();
+		rec_flow_init(&f, 0);
+		rec_flow_feed(&f, 0, all, cut);
+		rec_flow_feed(&f, 0, all + cut, n - cut);
 		CU_ASSERT_EQUAL(cap.npdu, 8);
 		CU_ASSERT_EQUAL(count(90, OTS_PDU_REQUEST), 8);
-		CU_ASSERT_EQUAL(events_total(), 0);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 	}
 }
 
@@ -560,19 +388,19 @@ static void t_two_pdus_one_segment(void)
 {
 	uint8_t req[64], rsp[64];
 	size_t nq = 0, nr = 0;
-	struct flow f;
-	cap_reset();
-	flow_init(&f, 0);
+	struct rec_flow f;
+	rec_reset();
+	rec_flow_init(&f, 0);
 	nq += ADU(req + nq, 0x11, 2, 0x04, 0x00, 0x64, 0x00, 0x03);
 	nq += ADU(req + nq, 0x12, 2, 0x01, 0x00, 0x00, 0x00, 0x09);
 	nr += ADU(rsp + nr, 0x12, 2, 0x01, 0x02, 0xff, 0x01); /* answered out of order */
 	nr += ADU(rsp + nr, 0x11, 2, 0x04, 0x06, 0, 1, 0, 2, 0, 3);
-	feed(&f, 0, req, nq);
-	feed(&f, 1, rsp, nr);
+	rec_flow_feed(&f, 0, req, nq);
+	rec_flow_feed(&f, 1, rsp, nr);
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 4);
-	assert_pdu(&cap.pdu[2], 1, OTS_PDU_RESPONSE, 1, 2, 0, 9, OTS_PDUF_READ);
-	assert_pdu(&cap.pdu[3], 1, OTS_PDU_RESPONSE, 4, 2, 100, 3, OTS_PDUF_READ);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	EXPECT_PDU(&cap.pdu[2], 1, OTS_PDU_RESPONSE, 1, 2, 0, 9, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[3], 1, OTS_PDU_RESPONSE, 4, 2, 100, 3, OTS_PDUF_READ);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* the capture starts inside a PDU: its tail is skipped quietly, the next PDUs are found */
@@ -580,50 +408,50 @@ static void t_midstream_tail(void)
 {
 	uint8_t b[256];
 	size_t n = stream3(b);
-	struct flow f;
+	struct rec_flow f;
 	for (size_t cut = 1; cut < 29; cut++) { /* inside the first PDU (12 bytes) and the second (17 bytes) */
-		cap_reset();
-		flow_init(&f, 1);
-		feed(&f, 0, b + cut, n - cut);
+		rec_reset();
+		rec_flow_init(&f, 1);
+		rec_flow_feed(&f, 0, b + cut, n - cut);
 		CU_ASSERT_EQUAL(cap.npdu, cut <= 12 ? 2 : 1);
 		CU_ASSERT_EQUAL(cap.pdu[cap.npdu - 1].code, 43);
-		CU_ASSERT_EQUAL(events_total(), 0);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 	}
 	/* register data full of zeros that looks like MBAP headers: the tail of a Read Holding Registers response
 	 * (00 00 00 05 ...) must not be taken for a PDU */
 	uint8_t r[64];
 	size_t m = ADU(r, 0x20, 1, 0x03, 0x0c, 0, 0, 0, 0, 0, 0, 0, 5, 0, 1, 0, 3);
 	m += ADU(r + m, 0x21, 1, 0x03, 0x02, 0x00, 0x07);
-	cap_reset();
-	flow_init(&f, 1);
-	feed(&f, 1, r + 9, m - 9);
+	rec_reset();
+	rec_flow_init(&f, 1);
+	rec_flow_feed(&f, 1, r + 9, m - 9);
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
-	assert_pdu(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 3, 1, 0, 1, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 3, 1, 0, 1, OTS_PDUF_READ);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_UNMATCHED_RESPONSE], 1);
-	CU_ASSERT_EQUAL(events_total(), 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 }
 
 static void t_gap_resync(void)
 {
 	uint8_t b[256];
 	size_t n = stream3(b);
-	struct flow f;
-	cap_reset();
-	flow_init(&f, 0);
-	feed(&f, 0, b, 15);   /* first PDU (12) + 3 bytes of the second */
-	gap(&f, 0, 10);       /* the middle of the second is lost */
-	feed(&f, 0, b + 25, n - 25);
+	struct rec_flow f;
+	rec_reset();
+	rec_flow_init(&f, 0);
+	rec_flow_feed(&f, 0, b, 15);   /* first PDU (12) + 3 bytes of the second */
+	CU_ASSERT_EQUAL(rec_flow_gap(&f, 0, 10), 0);       /* the middle of the second is lost */
+	rec_flow_feed(&f, 0, b + 25, n - 25);
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
 	CU_ASSERT_EQUAL(cap.pdu[0].code, 3);
 	CU_ASSERT_EQUAL(cap.pdu[1].code, 43);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(events_total(), 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 	/* a gap on a PDU boundary: the next PDU is found at once, the loss still counted */
-	cap_reset();
-	flow_init(&f, 0);
-	feed(&f, 0, b, 12);
-	gap(&f, 0, 17);
-	feed(&f, 0, b + 29, n - 29);
+	rec_reset();
+	rec_flow_init(&f, 0);
+	rec_flow_feed(&f, 0, b, 12);
+	CU_ASSERT_EQUAL(rec_flow_gap(&f, 0, 17), 0);
+	rec_flow_feed(&f, 0, b + 29, n - 29);
 	CU_ASSERT_EQUAL(cap.npdu, 2);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESYNC], 1);
 }
@@ -632,15 +460,15 @@ static void t_bad_headers(void)
 {
 	uint8_t b[512];
 	size_t n;
-	struct flow f;
+	struct rec_flow f;
 	/* protocol id 1 */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	n = ADU(b, 1, 1, 0x03, 0, 0, 0, 1);
 	b[3] = 1;
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	n = ADU(b, 2, 1, 0x03, 0, 0, 0, 1);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_PROTOCOL_ID], 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESYNC], 1);
 	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
@@ -648,32 +476,32 @@ static void t_bad_headers(void)
 	/* length 0, 1 and 300 */
 	static const uint16_t lens[] = { 0, 1, 300 };
 	for (unsigned i = 0; i < 3; i++) {
-		cap_reset();
-		flow_init(&f, 0);
+		rec_reset();
+		rec_flow_init(&f, 0);
 		memset(b, 0, sizeof(b));
 		b[4] = (uint8_t)(lens[i] >> 8);
 		b[5] = (uint8_t)lens[i];
 		b[6] = 1;
 		b[7] = 3;
-		feed(&f, 0, b, 12);
+		rec_flow_feed(&f, 0, b, 12);
 		CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_LENGTH], 1);
 		CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESYNC], 1);
 		CU_ASSERT_EQUAL(cap.npdu, 0);
 	}
 	/* the bad header right after a good PDU in the same segment, and split over two segments */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	n = ADU(b, 1, 1, 0x03, 0, 0, 0, 1);
 	n += ADU(b + n, 2, 1, 0x03, 0, 0, 0, 1);
 	b[15] = 7; /* protocol id of the second */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.npdu, 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_PROTOCOL_ID], 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESYNC], 1);
-	cap_reset();
-	flow_init(&f, 0);
-	feed(&f, 0, b, 15);
-	feed(&f, 0, b + 15, n - 15);
+	rec_reset();
+	rec_flow_init(&f, 0);
+	rec_flow_feed(&f, 0, b, 15);
+	rec_flow_feed(&f, 0, b + 15, n - 15);
 	CU_ASSERT_EQUAL(cap.npdu, 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_PROTOCOL_ID], 1);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESYNC], 1);
@@ -683,47 +511,47 @@ static void t_malformed_pdus(void)
 {
 	uint8_t b[64];
 	size_t n;
-	struct flow f;
-	cap_reset();
-	flow_init(&f, 0);
+	struct rec_flow f;
+	rec_reset();
+	rec_flow_init(&f, 0);
 	n = ADU(b, 1, 1, 0x03, 0x00, 0x01); /* truncated Read Holding Registers */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_PDU_TOO_SHORT], 1);
 	n = ADU(b, 2, 1, 0x03, 0x00, 0x01, 0x00, 0x01, 0x99); /* one byte too many */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_LENGTH_MISMATCH], 1);
 	n = ADU(b, 3, 1, 0x03, 0x00, 0x01, 0x00, 0x00); /* quantity 0 */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_QUANTITY], 1);
 	n = ADU(b, 4, 1, 0x05, 0x00, 0x01, 0x12, 0x34); /* coil value not 0 / ff00 */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_VALUE], 1);
 	n = ADU(b, 5, 1, 0x10, 0x00, 0x01, 0x00, 0x02, 0x02, 0x00, 0x01); /* byte count 2 for 2 registers */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_LENGTH_MISMATCH], 2);
 	n = ADU(b, 6, 1, 0x63, 0x00); /* fc 99 */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_UNKNOWN_FUNCTION], 1);
 	n = ADU(b, 7, 1, 0x2b, 0x0d, 0x00); /* MEI 13 (CANopen) is known, 15 is not */
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	n = ADU(b, 8, 1, 0x2b, 0x0f, 0x00);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_UNKNOWN_MEI], 1);
 	CU_ASSERT_EQUAL(cap.npdu, 8);
 	CU_ASSERT_EQUAL(cap.pdu[5].code, 99);
 	CU_ASSERT_PTR_NULL(cap.pdu[5].name);
-	CU_ASSERT_EQUAL(events_total(), 7);
+	CU_ASSERT_EQUAL(cap.nev, 7);
 	/* exceptions: 2 bytes, defined code */
-	cap_reset();
+	rec_reset();
 	n = ADU(b, 1, 1, 0x83, 0x02);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_EXCEPTION], 0);
 	n = ADU(b, 2, 1, 0x83, 0x09); /* code 9 is not defined */
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	n = ADU(b, 3, 1, 0x83, 0x02, 0x00);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	n = ADU(b, 4, 1, 0x83);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_EXCEPTION], 3);
 	CU_ASSERT_EQUAL(cap.npdu, 4);
 	for (unsigned i = 0; i < 4; i++) {
@@ -731,9 +559,9 @@ static void t_malformed_pdus(void)
 		CU_ASSERT_EQUAL(cap.pdu[i].code, 3);
 	}
 	/* an exception sent to the server */
-	cap_reset();
+	rec_reset();
 	n = ADU(b, 5, 1, 0x81, 0x01);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_EXCEPTION_IN_REQUEST], 1);
 	CU_ASSERT_EQUAL(cap.pdu[0].kind, OTS_PDU_EXCEPTION);
 	CU_ASSERT_EQUAL(cap.pdu[0].code, 1);
@@ -743,52 +571,52 @@ static void t_correlation(void)
 {
 	uint8_t b[64];
 	size_t n;
-	struct flow f;
-	cap_reset();
-	flow_init(&f, 0);
+	struct rec_flow f;
+	rec_reset();
+	rec_flow_init(&f, 0);
 	/* unmatched, then mismatched function */
 	n = ADU(b, 0x100, 1, 0x03, 0x02, 0x00, 0x01);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_UNMATCHED_RESPONSE], 1);
-	assert_pdu(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 3, 1, 0, 1, OTS_PDUF_READ); /* quantity from the byte count */
+	EXPECT_PDU(&cap.pdu[0], 1, OTS_PDU_RESPONSE, 3, 1, 0, 1, OTS_PDUF_READ); /* quantity from the byte count */
 	n = ADU(b, 0x101, 1, 0x03, 0x00, 0x05, 0x00, 0x01);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	n = ADU(b, 0x101, 1, 0x04, 0x02, 0x00, 0x01);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESPONSE_MISMATCH], 1);
 	CU_ASSERT_EQUAL(cap.pdu[2].address, 0);
 	/* a response whose count disagrees with its request */
 	n = ADU(b, 0x102, 1, 0x01, 0x00, 0x00, 0x00, 0x10);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	n = ADU(b, 0x102, 1, 0x01, 0x01, 0xff);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_RESPONSE_MISMATCH], 2);
-	assert_pdu(&cap.pdu[4], 1, OTS_PDU_RESPONSE, 1, 1, 0, 16, OTS_PDUF_READ);
+	EXPECT_PDU(&cap.pdu[4], 1, OTS_PDU_RESPONSE, 1, 1, 0, 16, OTS_PDUF_READ);
 	/* 17 outstanding requests: the oldest is evicted, its response is then unmatched */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	for (uint16_t t = 0; t < 17; t++) {
 		n = ADU(b, t, 1, 0x03, 0x00, (uint8_t)t, 0x00, 0x01);
-		feed(&f, 0, b, n);
+		rec_flow_feed(&f, 0, b, n);
 	}
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_OUTSTANDING_EVICTED], 1);
 	n = ADU(b, 0, 1, 0x03, 0x02, 0x00, 0x00);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_UNMATCHED_RESPONSE], 1);
 	n = ADU(b, 16, 1, 0x03, 0x02, 0x00, 0x00);
-	feed(&f, 1, b, n);
-	assert_pdu(&cap.pdu[18], 1, OTS_PDU_RESPONSE, 3, 1, 16, 1, OTS_PDUF_READ);
+	rec_flow_feed(&f, 1, b, n);
+	EXPECT_PDU(&cap.pdu[18], 1, OTS_PDU_RESPONSE, 3, 1, 16, 1, OTS_PDUF_READ);
 	/* a reused transaction id: the newer request wins */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	n = ADU(b, 0, 1, 0x03, 0x00, 0x01, 0x00, 0x01);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	n = ADU(b, 0, 1, 0x03, 0x00, 0x09, 0x00, 0x01);
-	feed(&f, 0, b, n);
+	rec_flow_feed(&f, 0, b, n);
 	n = ADU(b, 0, 1, 0x03, 0x02, 0x00, 0x00);
-	feed(&f, 1, b, n);
+	rec_flow_feed(&f, 1, b, n);
 	CU_ASSERT_EQUAL(cap.pdu[2].address, 9);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 static void t_flags(void)
@@ -814,28 +642,28 @@ static void t_flags(void)
 		{ 125, { 0 }, 0, OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
 		{ 126, { 0 }, 0, OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM },
 	};
-	struct flow f;
+	struct rec_flow f;
 	uint8_t b[64], pdu[16];
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		cap_reset();
-		flow_init(&f, 0);
+		rec_reset();
+		rec_flow_init(&f, 0);
 		pdu[0] = t[i].fc;
 		memcpy(pdu + 1, t[i].body, t[i].len);
 		size_t n = adu(b, (uint16_t)i, 1, pdu, 1u + t[i].len);
-		feed(&f, 0, b, n);
+		rec_flow_feed(&f, 0, b, n);
 		CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
 		CU_ASSERT_EQUAL(cap.pdu[0].flags, t[i].flags);
 		CU_ASSERT_PTR_NOT_NULL(cap.pdu[0].name);
-		CU_ASSERT_EQUAL(events_total(), 0);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 	}
 	/* file records: address = first file number, quantity = sub-requests */
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	size_t n = ADU(b, 1, 1, 0x14, 0x0e, 0x06, 0x00, 0x04, 0x00, 0x01, 0x00, 0x02, 0x06, 0x00, 0x03, 0x00, 0x09,
 		       0x00, 0x02);
-	feed(&f, 0, b, n);
-	assert_pdu(&cap.pdu[0], 0, OTS_PDU_REQUEST, 20, 1, 4, 2, OTS_PDUF_READ);
-	CU_ASSERT_EQUAL(events_total(), 0);
+	rec_flow_feed(&f, 0, b, n);
+	EXPECT_PDU(&cap.pdu[0], 0, OTS_PDU_REQUEST, 20, 1, 4, 2, OTS_PDUF_READ);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* names of all public codes */
 	static const unsigned pub[] = { 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43 };
 	for (unsigned i = 0; i < sizeof(pub) / sizeof(pub[0]); i++)
@@ -846,13 +674,13 @@ static void t_flags(void)
 
 static void t_not_modbus(void)
 {
-	struct flow f;
+	struct rec_flow f;
 	static const char http[] = "GET / HTTP/1.1\r\nHost: plc\r\nUser-Agent: scanner\r\nAccept: */*\r\n\r\n";
-	cap_reset();
-	flow_init(&f, 0);
+	rec_reset();
+	rec_flow_init(&f, 0);
 	int r = 0;
 	for (int i = 0; i < 20 && r == 0; i++)
-		r = feed(&f, 0, (const uint8_t *)http, sizeof(http) - 1);
+		r = rec_flow_feed(&f, 0, (const uint8_t *)http, sizeof(http) - 1);
 	CU_ASSERT_EQUAL(r, -1);
 	CU_ASSERT_EQUAL(cap.npdu, 0);
 	CU_ASSERT_EQUAL(cap.ev[OTS_MB_EV_BAD_PROTOCOL_ID], 1);

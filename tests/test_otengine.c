@@ -24,6 +24,7 @@
 #include "protocols/registry.h"
 #include "protocols/s7comm.h"
 #include "tests/harness.h"
+#include "tests/recorder.h" /* unhex */
 
 /* ---- recording: classify every PDU in the callback ---- */
 
@@ -71,17 +72,6 @@ static void rec_ev(void *ud, uint16_t proto, unsigned ev)
 static const struct ots_app_ops ops = { rec_pdu, rec_id, rec_ev };
 
 static _Alignas(16) uint8_t state[OTS_APP_STATE_MAX];
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	unsigned v;
-	while (s[0] && s[1] && n < cap && sscanf(s, "%2x", &v) == 1) {
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
 
 static const struct ots_parser *parser_of(uint16_t proto)
 {

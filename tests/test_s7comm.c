@@ -22,213 +22,12 @@
 #endif
 #define FIXTURE(name) OTS_TEST_DATA "/proto/s7comm/fixtures/" name ".txt"
 
-/* ---- recording ops ---- */
+#define REC_PARSER ots_parser_s7comm
+#define REC_PROTO OTS_APP_S7COMM
+#define REC_EV_MAX S7_EV_MAX
+#include "tests/recorder.h"
 
-#define MAX_PDUS 8192
-#define MAX_IDS 256
-
-struct ident {
-	int ep, kind, conf;
-	char v[80];
-};
-
-static struct {
-	struct ots_pdu pdu[MAX_PDUS];
-	unsigned npdu;
-	struct ident id[MAX_IDS];
-	unsigned nid;
-	unsigned ev[S7_EV_MAX + 1];
-	unsigned nev;
-} R;
-
-static void rec_pdu(void *ud, const struct ots_pdu *p)
-{
-	(void)ud;
-	if (R.npdu < MAX_PDUS)
-		R.pdu[R.npdu++] = *p;
-}
-
-static void rec_id(void *ud, int ep, int kind, int conf, const char *v, size_t n)
-{
-	(void)ud;
-	if (R.nid >= MAX_IDS)
-		return;
-	struct ident *i = &R.id[R.nid++];
-	i->ep = ep;
-	i->kind = kind;
-	i->conf = conf;
-	snprintf(i->v, sizeof(i->v), "%.*s", (int)n, v);
-}
-
-static void rec_ev(void *ud, uint16_t proto, unsigned ev)
-{
-	(void)ud;
-	CU_ASSERT_EQUAL(proto, OTS_APP_S7COMM);
-	R.ev[ev < S7_EV_MAX ? ev : S7_EV_MAX]++;
-	R.nev++;
-}
-
-static const struct ots_app_ops ops = { rec_pdu, rec_id, rec_ev };
-
-static void reset(void)
-{
-	memset(&R, 0, sizeof(R));
-}
-
-static _Alignas(16) uint8_t states[16][OTS_APP_STATE_MAX];
-
-static struct ots_app_ctx ctx(int dir, uint32_t flags)
-{
-	return (struct ots_app_ctx){ .ops = &ops, .proto = OTS_APP_S7COMM, .dir = (uint8_t)dir, .transport = 6,
-				     .flags = flags };
-}
-
-static int feed(void *st, int dir, uint32_t flags, const uint8_t *p, size_t n)
-{
-	struct ots_app_ctx c = ctx(dir, flags);
-	return ots_parser_s7comm.parse(&c, p, n, st);
-}
-
-static int gap(void *st, int dir, size_t n)
-{
-	struct ots_app_ctx c = ctx(dir, OTS_REASM_F_GAP);
-	return ots_parser_s7comm.parse(&c, NULL, n, st);
-}
-
-/* ---- fixtures ---- */
-
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	while (s[0] && s[1] && s[0] != '\n' && n < cap) {
-		unsigned v;
-		if (sscanf(s, "%2x", &v) != 1)
-			break;
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
-
-/* feed a whole fixture (every stream with its own state); returns the number of parse() calls that said -1 */
-static int run_fixture(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	char stream[16][16];
-	int mid[16], started[16][2], dead[16];
-	unsigned ns = 0, cur = 0;
-	int rejected = 0;
-	static char line[140000];
-	static uint8_t buf[70000];
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		if (line[0] == '=') {
-			char name[16] = "", kind[8] = "";
-			sscanf(line + 1, "%15s %7s", name, kind);
-			unsigned i;
-			for (i = 0; i < ns; i++)
-				if (!strcmp(stream[i], name))
-					break;
-			if (i == ns) {
-				CU_ASSERT_FATAL(ns < 16);
-				snprintf(stream[ns], sizeof(stream[ns]), "%s", name);
-				mid[ns] = !strcmp(kind, "mid");
-				started[ns][0] = started[ns][1] = dead[ns] = 0;
-				memset(states[ns], 0, ots_parser_s7comm.state_size);
-				ns++;
-			}
-			cur = i;
-			continue;
-		}
-		CU_ASSERT_FATAL(ns > 0);
-		int dir = line[0] == '<';
-		if (dead[cur])
-			continue;
-		int r;
-		if (!strncmp(line + 2, "!gap ", 5)) {
-			r = gap(states[cur], dir, (size_t)atol(line + 7));
-		} else {
-			size_t n = unhex(line + 2, buf, sizeof(buf));
-			uint32_t fl = 0;
-			if (!started[cur][dir] && mid[cur])
-				fl = OTS_REASM_F_MIDSTREAM;
-			started[cur][dir] = 1;
-			r = feed(states[cur], dir, fl, buf, n);
-		}
-		if (r < 0) {
-			dead[cur] = 1;
-			rejected++;
-		}
-	}
-	fclose(f);
-	return rejected;
-}
-
-/* one direction of a fixture's first stream, concatenated (no gaps expected) */
-static size_t fixture_stream(const char *path, int want_dir, uint8_t *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	static char line[140000];
-	size_t n = 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] != '>' && line[0] != '<')
-			continue;
-		if ((line[0] == '<') != want_dir || line[2] == '!')
-			continue;
-		n += unhex(line + 2, out + n, cap - n);
-	}
-	fclose(f);
-	return n;
-}
-
-static unsigned count(int dir, uint32_t unit, uint32_t code, int kind)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < R.npdu; i++)
-		if (R.pdu[i].dir == dir && R.pdu[i].unit == unit && R.pdu[i].code == code && R.pdu[i].kind == kind)
-			n++;
-	return n;
-}
-
-static const struct ots_pdu *find(uint32_t code, int dir)
-{
-	for (unsigned i = 0; i < R.npdu; i++)
-		if (R.pdu[i].code == code && R.pdu[i].dir == dir)
-			return &R.pdu[i];
-	return NULL;
-}
-
-static int has_id(int ep, int kind, const char *v)
-{
-	for (unsigned i = 0; i < R.nid; i++)
-		if (R.id[i].ep == ep && R.id[i].kind == kind && !strcmp(R.id[i].v, v))
-			return 1;
-	return 0;
-}
-
-struct exp {
-	int dir;
-	uint32_t unit, code;
-	int kind;
-	unsigned n;
-};
-
-static void expect_counts(const struct exp *e, size_t ne)
-{
-	unsigned total = 0;
-	for (size_t i = 0; i < ne; i++) {
-		unsigned got = count(e[i].dir, e[i].unit, e[i].code, e[i].kind);
-		if (got != e[i].n)
-			printf("\n  dir %d unit %u code 0x%x kind %d: expected %u, got %u", e[i].dir, e[i].unit, e[i].code,
-			       e[i].kind, e[i].n, got);
-		CU_ASSERT_EQUAL(got, e[i].n);
-		total += e[i].n;
-	}
-	CU_ASSERT_EQUAL(R.npdu, total);
-}
+static _Alignas(16) uint8_t state[OTS_APP_STATE_MAX]; /* the synthetic cases' stream */
 
 #define REQ OTS_PDU_REQUEST
 #define RSP OTS_PDU_RESPONSE
@@ -240,117 +39,117 @@ static void expect_counts(const struct exp *e, size_t ne)
 /* ---- real captures ---- */
 
 /* nDPI s7comm.pcap: setup, SZL reads, block list, download of OB1 (_0A00001P), PI service _INSE */
-static const struct exp ndpi_exp[] = {
-	{ 0, 0, 0xf0, REQ, 1 },       { 1, 0, 0xf0, RSP, 1 },       { 0, 0, 0x1a, REQ, 1 },
-	{ 1, 0, 0x1a, RSP, 1 },       { 1, 0, 0x1b, REQ, 3 },       { 0, 0, 0x1b, RSP, 3 },
-	{ 1, 0, 0x1c, REQ, 1 },       { 0, 0, 0x1c, RSP, 1 },       { 0, 0, 0x28, REQ, 1 },
-	{ 1, 0, 0x28, RSP, 1 },       { 0, 0, UD(4, 1), REQ, 5 },   { 1, 0, UD(4, 1), RSP, 5 },
-	{ 0, 0, UD(3, 1), REQ, 4 },   { 1, 0, UD(3, 1), RSP, 4 },   { 0, 0, UD(3, 2), REQ, 1 },
-	{ 1, 0, UD(3, 2), RSP, 1 },   { 0, 0, UD(3, 3), REQ, 1 },   { 1, 0, UD(3, 3), EXC, 1 },
+static const struct rec_want ndpi_exp[] = {
+	{ 0, 0xf0, REQ, 1, 0 },       { 1, 0xf0, RSP, 1, 0 },       { 0, 0x1a, REQ, 1, 0 },
+	{ 1, 0x1a, RSP, 1, 0 },       { 1, 0x1b, REQ, 3, 0 },       { 0, 0x1b, RSP, 3, 0 },
+	{ 1, 0x1c, REQ, 1, 0 },       { 0, 0x1c, RSP, 1, 0 },       { 0, 0x28, REQ, 1, 0 },
+	{ 1, 0x28, RSP, 1, 0 },       { 0, UD(4, 1), REQ, 5, 0 },   { 1, UD(4, 1), RSP, 5, 0 },
+	{ 0, UD(3, 1), REQ, 4, 0 },   { 1, UD(3, 1), RSP, 4, 0 },   { 0, UD(3, 2), REQ, 1, 0 },
+	{ 1, UD(3, 2), RSP, 1, 0 },   { 0, UD(3, 3), REQ, 1, 0 },   { 1, UD(3, 3), EXC, 1, 0 },
 };
 
 static void test_ndpi_s7comm(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("ndpi_s7comm")), 0);
-	expect_counts(ndpi_exp, NE(ndpi_exp));
-	CU_ASSERT_EQUAL(R.nev, 0);
-	const struct ots_pdu *pi = find(0x28, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("ndpi_s7comm")), 0);
+	rec_expect_units(ndpi_exp, NE(ndpi_exp));
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	const struct ots_pdu *pi = rec_find(0x28, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pi);
 	CU_ASSERT_STRING_EQUAL(pi->name, "PI-Service _INSE (activate block)");
 	CU_ASSERT_EQUAL(pi->flags, OTS_PDUF_CONTROL | OTS_PDUF_PROGRAM);
-	CU_ASSERT_EQUAL(find(0x1b, 1)->flags, OTS_PDUF_PROGRAM);
-	CU_ASSERT_STRING_EQUAL(find(0x1a, 0)->name, "Request download");
+	CU_ASSERT_EQUAL(rec_find(0x1b, 1)->flags, OTS_PDUF_PROGRAM);
+	CU_ASSERT_STRING_EQUAL(rec_find(0x1a, 0)->name, "Request download");
 	CU_ASSERT_EQUAL(pi->sub, OTS_S7_PI_INSE);
-	CU_ASSERT_EQUAL(find(0x1a, 0)->sub, OTS_S7_BLK_DB); /* _0A00001P */
-	CU_ASSERT_EQUAL(find(0x1b, 1)->sub, OTS_S7_BLK_DB); /* the PLC's Job asks for the same block */
-	CU_ASSERT_EQUAL(find(0x1a, 1)->sub, 0);             /* Ack_Data: no file name */
-	const struct ots_pdu *szl = find(UD(4, 1), 0);
+	CU_ASSERT_EQUAL(rec_find(0x1a, 0)->sub, OTS_S7_BLK_DB); /* _0A00001P */
+	CU_ASSERT_EQUAL(rec_find(0x1b, 1)->sub, OTS_S7_BLK_DB); /* the PLC's Job asks for the same block */
+	CU_ASSERT_EQUAL(rec_find(0x1a, 1)->sub, 0);             /* Ack_Data: no file name */
+	const struct ots_pdu *szl = rec_find(UD(4, 1), 0);
 	CU_ASSERT_EQUAL(szl->address, 0x0132);
 	CU_ASSERT_EQUAL(szl->quantity, 4);
 	CU_ASSERT_EQUAL(szl->flags, OTS_PDUF_DIAG);
-	CU_ASSERT_EQUAL(find(UD(3, 1), 0)->flags, OTS_PDUF_READ);
+	CU_ASSERT_EQUAL(rec_find(UD(3, 1), 0)->flags, OTS_PDUF_READ);
 	/* only the PLC (server) answering S7 makes it a Siemens device */
-	CU_ASSERT_EQUAL(R.nid, 1);
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Siemens"));
+	CU_ASSERT_EQUAL(cap.nid, 1);
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Siemens"));
 }
 
 static void test_plc_stop_snap7(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("snap7_s300_stop")), 0);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 2);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0x29);
-	CU_ASSERT_EQUAL(R.pdu[0].dir, OTS_DIR_TO_SERVER);
-	CU_ASSERT_EQUAL(R.pdu[0].kind, REQ);
-	CU_ASSERT_EQUAL(R.pdu[0].flags, OTS_PDUF_CONTROL);
-	CU_ASSERT_STRING_EQUAL(R.pdu[0].name, "PLC Stop");
-	CU_ASSERT_EQUAL(R.pdu[0].sub, 0);
-	CU_ASSERT_EQUAL(R.pdu[1].code, 0x29);
-	CU_ASSERT_EQUAL(R.pdu[1].dir, OTS_DIR_TO_CLIENT);
-	CU_ASSERT_EQUAL(R.pdu[1].kind, RSP);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("snap7_s300_stop")), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0x29);
+	CU_ASSERT_EQUAL(cap.pdu[0].dir, OTS_DIR_TO_SERVER);
+	CU_ASSERT_EQUAL(cap.pdu[0].kind, REQ);
+	CU_ASSERT_EQUAL(cap.pdu[0].flags, OTS_PDUF_CONTROL);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[0].name, "PLC Stop");
+	CU_ASSERT_EQUAL(cap.pdu[0].sub, 0);
+	CU_ASSERT_EQUAL(cap.pdu[1].code, 0x29);
+	CU_ASSERT_EQUAL(cap.pdu[1].dir, OTS_DIR_TO_CLIENT);
+	CU_ASSERT_EQUAL(cap.pdu[1].kind, RSP);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* STEP 7 stop: the PLC then pushes a diagnostic message and a mode-transition (head 01 00 10, no subfunction) */
 static void test_plc_stop_step7_push(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("step7_s300_stop")), 0);
-	static const struct exp e[] = {
-		{ 0, 0, 0x29, REQ, 1 }, { 1, 0, 0x29, RSP, 1 }, { 1, 0, UD(4, 3), UNS, 1 }, { 1, 0, UD(0, 0), UNS, 1 },
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("step7_s300_stop")), 0);
+	static const struct rec_want e[] = {
+		{ 0, 0x29, REQ, 1, 0 }, { 1, 0x29, RSP, 1, 0 }, { 1, UD(4, 3), UNS, 1, 0 }, { 1, UD(0, 0), UNS, 1, 0 },
 	};
-	expect_counts(e, NE(e));
-	CU_ASSERT_EQUAL(find(UD(4, 3), 1)->flags, OTS_PDUF_DIAG);
-	CU_ASSERT_STRING_EQUAL(find(UD(0, 0), 1)->name, "Mode transition");
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_expect_units(e, NE(e));
+	CU_ASSERT_EQUAL(rec_find(UD(4, 3), 1)->flags, OTS_PDUF_DIAG);
+	CU_ASSERT_STRING_EQUAL(rec_find(UD(0, 0), 1)->name, "Mode transition");
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* STEP 7 download with 59 segments missing from the capture: one resync per gap, every PDU tshark sees */
 static void test_step7_download_gaps(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("step7_s300_download")), 0);
-	static const struct exp e[] = {
-		{ 0, 0, 0x1a, REQ, 1 },     { 0, 0, 0x28, REQ, 1 },     { 0, 0, 0xf0, REQ, 1 },
-		{ 0, 0, 0x1b, RSP, 1 },     { 0, 0, 0x1c, RSP, 1 },     { 1, 0, 0x1b, REQ, 1 },
-		{ 1, 0, 0x1c, REQ, 1 },     { 1, 0, 0x1a, RSP, 1 },     { 1, 0, 0x28, RSP, 1 },
-		{ 1, 0, 0xf0, RSP, 1 },     { 0, 0, UD(3, 3), REQ, 24 }, { 1, 0, UD(3, 3), RSP, 24 },
-		{ 0, 0, UD(3, 2), REQ, 16 }, { 1, 0, UD(3, 2), RSP, 16 }, { 0, 0, UD(4, 2), REQ, 2 },
-		{ 1, 0, UD(4, 2), RSP, 2 },  { 0, 0, UD(1, 16), REQ, 1 }, { 1, 0, UD(1, 16), RSP, 1 },
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("step7_s300_download")), 0);
+	static const struct rec_want e[] = {
+		{ 0, 0x1a, REQ, 1, 0 },     { 0, 0x28, REQ, 1, 0 },     { 0, 0xf0, REQ, 1, 0 },
+		{ 0, 0x1b, RSP, 1, 0 },     { 0, 0x1c, RSP, 1, 0 },     { 1, 0x1b, REQ, 1, 0 },
+		{ 1, 0x1c, REQ, 1, 0 },     { 1, 0x1a, RSP, 1, 0 },     { 1, 0x28, RSP, 1, 0 },
+		{ 1, 0xf0, RSP, 1, 0 },     { 0, UD(3, 3), REQ, 24, 0 }, { 1, UD(3, 3), RSP, 24, 0 },
+		{ 0, UD(3, 2), REQ, 16, 0 }, { 1, UD(3, 2), RSP, 16, 0 }, { 0, UD(4, 2), REQ, 2, 0 },
+		{ 1, UD(4, 2), RSP, 2, 0 },  { 0, UD(1, 16), REQ, 1, 0 }, { 1, UD(1, 16), RSP, 1, 0 },
 	};
-	expect_counts(e, NE(e));
-	CU_ASSERT_EQUAL(R.ev[S7_EV_RESYNC], 59);
-	CU_ASSERT_EQUAL(R.nev, 59);
-	CU_ASSERT_EQUAL(find(UD(1, 16), 0)->flags, OTS_PDUF_WRITE); /* programmer command: forces */
+	rec_expect_units(e, NE(e));
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_RESYNC], 59);
+	CU_ASSERT_EQUAL(cap.nev, 59);
+	CU_ASSERT_EQUAL(rec_find(UD(1, 16), 0)->flags, OTS_PDUF_WRITE); /* programmer command: forces */
 }
 
 static void test_download_block_db1(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("s7comm_downloading_block_db1")), 0);
-	static const struct exp e[] = {
-		{ 0, 0, 0xf0, REQ, 3 },     { 1, 0, 0xf0, RSP, 3 },     { 0, 0, 0x1a, REQ, 1 },
-		{ 1, 0, 0x1a, RSP, 1 },     { 1, 0, 0x1b, REQ, 3 },     { 0, 0, 0x1b, RSP, 3 },
-		{ 1, 0, 0x1c, REQ, 1 },     { 0, 0, 0x1c, RSP, 1 },     { 0, 0, 0x28, REQ, 1 },
-		{ 1, 0, 0x28, RSP, 1 },     { 0, 0, UD(3, 1), REQ, 5 }, { 1, 0, UD(3, 1), RSP, 5 },
-		{ 0, 0, UD(3, 2), REQ, 2 }, { 1, 0, UD(3, 2), RSP, 2 }, { 0, 0, UD(3, 3), REQ, 1 },
-		{ 1, 0, UD(3, 3), EXC, 1 }, { 0, 0, UD(4, 1), REQ, 7 }, { 1, 0, UD(4, 1), RSP, 7 },
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("s7comm_downloading_block_db1")), 0);
+	static const struct rec_want e[] = {
+		{ 0, 0xf0, REQ, 3, 0 },     { 1, 0xf0, RSP, 3, 0 },     { 0, 0x1a, REQ, 1, 0 },
+		{ 1, 0x1a, RSP, 1, 0 },     { 1, 0x1b, REQ, 3, 0 },     { 0, 0x1b, RSP, 3, 0 },
+		{ 1, 0x1c, REQ, 1, 0 },     { 0, 0x1c, RSP, 1, 0 },     { 0, 0x28, REQ, 1, 0 },
+		{ 1, 0x28, RSP, 1, 0 },     { 0, UD(3, 1), REQ, 5, 0 }, { 1, UD(3, 1), RSP, 5, 0 },
+		{ 0, UD(3, 2), REQ, 2, 0 }, { 1, UD(3, 2), RSP, 2, 0 }, { 0, UD(3, 3), REQ, 1, 0 },
+		{ 1, UD(3, 3), EXC, 1, 0 }, { 0, UD(4, 1), REQ, 7, 0 }, { 1, UD(4, 1), RSP, 7, 0 },
 	};
-	expect_counts(e, NE(e));
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_expect_units(e, NE(e));
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* read DB1.DBD0 (4 bytes of DB 1): first item's DB number and element count */
 static void test_read_var_item(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("s7comm_read_db1dbd0")), 0);
-	static const struct exp e[] = {
-		{ 0, 0, 0xf0, REQ, 1 }, { 1, 0, 0xf0, RSP, 1 }, { 0, 0, 0x04, REQ, 8 }, { 1, 0, 0x04, RSP, 7 },
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("s7comm_read_db1dbd0")), 0);
+	static const struct rec_want e[] = {
+		{ 0, 0xf0, REQ, 1, 0 }, { 1, 0xf0, RSP, 1, 0 }, { 0, 0x04, REQ, 8, 0 }, { 1, 0x04, RSP, 7, 0 },
 	};
-	expect_counts(e, NE(e));
-	const struct ots_pdu *rd = find(0x04, 0);
+	rec_expect_units(e, NE(e));
+	const struct ots_pdu *rd = rec_find(0x04, 0);
 	CU_ASSERT_EQUAL(rd->address, 1);
 	CU_ASSERT_EQUAL(rd->quantity, 4);
 	CU_ASSERT_EQUAL(rd->flags, OTS_PDUF_READ);
@@ -361,65 +160,65 @@ static void test_read_var_item(void)
  * three 0x72 PDUs (one PDU for otsense, three rows for the raw-byte oracle), identity from CreateObject */
 static void test_s7plus_upload(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("s7_1200_uploading_ob1")), 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("s7_1200_uploading_ob1")), 0);
 #define P OTS_S7P_FN_CODE
-	static const struct exp e[] = {
-		{ 0, 2, P(0x054c), REQ, 22 }, { 1, 2, P(0x054c), RSP, 22 }, { 0, 2, P(0x0586), REQ, 9 },
-		{ 1, 2, P(0x0586), RSP, 9 },  { 0, 2, P(0x04bb), REQ, 2 },  { 1, 2, P(0x04bb), RSP, 2 },
-		{ 0, 2, P(0x0524), REQ, 2 },  { 1, 2, P(0x0524), RSP, 2 },  { 0, 2, P(0x0556), REQ, 2 },
-		{ 1, 2, P(0x0556), RSP, 2 },  { 0, 2, P(0x0560), REQ, 2 },  { 1, 2, P(0x0560), RSP, 2 },
-		{ 0, 1, P(0x04ca), REQ, 1 },  { 1, 1, P(0x04ca), RSP, 1 },  { 0, 2, P(0x04ca), REQ, 1 },
-		{ 1, 2, P(0x04ca), RSP, 1 },  { 0, 2, P(0x04d4), REQ, 1 },  { 1, 2, P(0x04d4), RSP, 1 },
-		{ 0, 2, P(0x0542), REQ, 1 },  { 1, 2, P(0x0542), RSP, 1 },
+	static const struct rec_want e[] = {
+		{ 0, P(0x054c), REQ, 22, 2 }, { 1, P(0x054c), RSP, 22, 2 }, { 0, P(0x0586), REQ, 9, 2 },
+		{ 1, P(0x0586), RSP, 9, 2 },  { 0, P(0x04bb), REQ, 2, 2 },  { 1, P(0x04bb), RSP, 2, 2 },
+		{ 0, P(0x0524), REQ, 2, 2 },  { 1, P(0x0524), RSP, 2, 2 },  { 0, P(0x0556), REQ, 2, 2 },
+		{ 1, P(0x0556), RSP, 2, 2 },  { 0, P(0x0560), REQ, 2, 2 },  { 1, P(0x0560), RSP, 2, 2 },
+		{ 0, P(0x04ca), REQ, 1, 1 },  { 1, P(0x04ca), RSP, 1, 1 },  { 0, P(0x04ca), REQ, 1, 2 },
+		{ 1, P(0x04ca), RSP, 1, 2 },  { 0, P(0x04d4), REQ, 1, 2 },  { 1, P(0x04d4), RSP, 1, 2 },
+		{ 0, P(0x0542), REQ, 1, 2 },  { 1, P(0x0542), RSP, 1, 2 },
 	};
-	expect_counts(e, NE(e));
-	const struct ots_pdu *gm = find(P(0x054c), 0);
+	rec_expect_units(e, NE(e));
+	const struct ots_pdu *gm = rec_find(P(0x054c), 0);
 	CU_ASSERT_EQUAL(gm->address, 0x3c0); /* session id */
 	CU_ASSERT_EQUAL(gm->flags, OTS_PDUF_READ);
 	CU_ASSERT_STRING_EQUAL(gm->name, "GetMultiVariables");
-	CU_ASSERT_EQUAL(find(P(0x0542), 0)->flags, OTS_PDUF_WRITE);
-	CU_ASSERT_EQUAL(find(P(0x04ca), 0)->address, 0x120); /* v1 CreateObject: ObjectServerSessionContainer */
+	CU_ASSERT_EQUAL(rec_find(P(0x0542), 0)->flags, OTS_PDUF_WRITE);
+	CU_ASSERT_EQUAL(rec_find(P(0x04ca), 0)->address, 0x120); /* v1 CreateObject: ObjectServerSessionContainer */
 #undef P
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Siemens"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "6ES7 214-1HE30-0XB0"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "6ES7 214-1HE30-0XB0"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "V2.2"));
-	CU_ASSERT_EQUAL(R.nid, 4);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Siemens"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "6ES7 214-1HE30-0XB0"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "6ES7 214-1HE30-0XB0"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "V2.2"));
+	CU_ASSERT_EQUAL(cap.nid, 4);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* SZL 0x0011 / 0x0111 / 0x001c: identity; the 0x001c answer comes in two userdata fragments (data unit 6) */
 static void test_szl_identity(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("s7comm_reading_plc_status")), 0);
-	CU_ASSERT_EQUAL(R.nev, 0);
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Siemens"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "6ES7 151-8AB01-0AB0"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "6ES7 151-8AB01-0AB0"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "V3.2.6"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_NAME, "IM151-8-CPU"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_DESCRIPTION, "IM151-8 PN/DP CPU"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_SERIAL, "S C-C6TW74882012"));
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "IM151-8 PN/DP CPU"));
-	for (unsigned i = 0; i < R.nid; i++) {
-		CU_ASSERT_EQUAL(R.id[i].ep, OTS_EP_SERVER);
-		if (R.id[i].kind == OTS_ATTR_MODEL)
-			CU_ASSERT_EQUAL(R.id[i].conf, strncmp(R.id[i].v, "6ES7", 4) ? 90 : 40);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("s7comm_reading_plc_status")), 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_VENDOR, "Siemens"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_PRODUCT_CODE, "6ES7 151-8AB01-0AB0"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "6ES7 151-8AB01-0AB0"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_FIRMWARE, "V3.2.6"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_NAME, "IM151-8-CPU"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_DESCRIPTION, "IM151-8 PN/DP CPU"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_SERIAL, "S C-C6TW74882012"));
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_MODEL, "IM151-8 PN/DP CPU"));
+	for (unsigned i = 0; i < cap.nid; i++) {
+		CU_ASSERT_EQUAL(cap.id[i].ep, OTS_EP_SERVER);
+		if (cap.id[i].kind == OTS_ATTR_MODEL)
+			CU_ASSERT_EQUAL(cap.id[i].conf, strncmp(cap.id[i].v, "6ES7", 4) ? 90 : 40);
 	}
 	/* SZL 0x0011 request and answer are identity exchanges, 0x0132 diagnostics */
 	unsigned ident = 0, diag = 0, none = 0;
-	for (unsigned i = 0; i < R.npdu; i++) {
-		if (R.pdu[i].code != UD(4, 1))
+	for (unsigned i = 0; i < cap.npdu; i++) {
+		if (cap.pdu[i].code != UD(4, 1))
 			continue;
-		if (R.pdu[i].address == 0 && R.pdu[i].flags == 0) {
+		if (cap.pdu[i].address == 0 && cap.pdu[i].flags == 0) {
 			none++; /* follow-up request (return code 0x0a, no SZL id) or error answer without data */
-		} else if ((R.pdu[i].address & 0xff) == 0x11 || (R.pdu[i].address & 0xff) == 0x1c) {
-			CU_ASSERT_EQUAL(R.pdu[i].flags, OTS_PDUF_IDENTITY);
+		} else if ((cap.pdu[i].address & 0xff) == 0x11 || (cap.pdu[i].address & 0xff) == 0x1c) {
+			CU_ASSERT_EQUAL(cap.pdu[i].flags, OTS_PDUF_IDENTITY);
 			ident++;
 		} else {
-			CU_ASSERT_EQUAL(R.pdu[i].flags, OTS_PDUF_DIAG);
+			CU_ASSERT_EQUAL(cap.pdu[i].flags, OTS_PDUF_DIAG);
 			diag++;
 		}
 	}
@@ -435,37 +234,37 @@ static void test_szl_identity(void)
 
 static void test_security_and_time(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("step7_s300_authpassword")), 0);
-	const struct ots_pdu *pw = find(UD(5, 1), 0);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("step7_s300_authpassword")), 0);
+	const struct ots_pdu *pw = rec_find(UD(5, 1), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
 	CU_ASSERT_EQUAL(pw->flags, OTS_PDUF_CONFIG);
 	CU_ASSERT_EQUAL(pw->kind, REQ);
 	CU_ASSERT_STRING_EQUAL(pw->name, "PLC password");
-	CU_ASSERT_EQUAL(count(1, 0, UD(5, 1), RSP), 1);
-	CU_ASSERT_EQUAL(R.ev[S7_EV_RESYNC], 2); /* 2 segments missing from the capture */
+	CU_ASSERT_EQUAL(rec_count(1, UD(5, 1), RSP, 0), 1);
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_RESYNC], 2); /* 2 segments missing from the capture */
 
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("s7comm_reading_setting_plc_time")), 0);
-	CU_ASSERT_EQUAL(count(0, 0, UD(7, 1), REQ), 5);
-	CU_ASSERT_EQUAL(count(1, 0, UD(7, 1), RSP), 5);
-	CU_ASSERT_EQUAL(count(0, 0, UD(7, 2), REQ), 1);
-	CU_ASSERT_EQUAL(count(1, 0, UD(7, 2), RSP), 1);
-	CU_ASSERT_EQUAL(find(UD(7, 2), 0)->flags, OTS_PDUF_CONFIG);
-	CU_ASSERT_EQUAL(find(UD(7, 1), 0)->flags, 0);
-	CU_ASSERT_STRING_EQUAL(find(UD(7, 2), 0)->name, "Set clock");
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("s7comm_reading_setting_plc_time")), 0);
+	CU_ASSERT_EQUAL(rec_count(0, UD(7, 1), REQ, 0), 5);
+	CU_ASSERT_EQUAL(rec_count(1, UD(7, 1), RSP, 0), 5);
+	CU_ASSERT_EQUAL(rec_count(0, UD(7, 2), REQ, 0), 1);
+	CU_ASSERT_EQUAL(rec_count(1, UD(7, 2), RSP, 0), 1);
+	CU_ASSERT_EQUAL(rec_find(UD(7, 2), 0)->flags, OTS_PDUF_CONFIG);
+	CU_ASSERT_EQUAL(rec_find(UD(7, 1), 0)->flags, 0);
+	CU_ASSERT_STRING_EQUAL(rec_find(UD(7, 2), 0)->name, "Set clock");
 	/* SZL 0x011c index 2 (one record of 0x001c) */
-	CU_ASSERT(has_id(OTS_EP_SERVER, OTS_ATTR_DESCRIPTION, "IM151-8 PN/DP CPU"));
-	CU_ASSERT_EQUAL(R.nev, 0);
+	CU_ASSERT(rec_has_id(OTS_EP_SERVER, OTS_ATTR_DESCRIPTION, "IM151-8 PN/DP CPU"));
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* MMS (ISO session over COTP) on port 102: not S7, the flow is given up after two messages */
 static void test_mms_rejected(void)
 {
-	reset();
-	CU_ASSERT_EQUAL(run_fixture(FIXTURE("mms_stop_request")), 1);
-	CU_ASSERT_EQUAL(R.npdu, 0);
-	CU_ASSERT_EQUAL(R.ev[S7_EV_NOT_S7], 2);
+	rec_reset();
+	CU_ASSERT_EQUAL(rec_run_fixture(FIXTURE("mms_stop_request")), 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_NOT_S7], 2);
 }
 
 /* ---- synthetic ---- */
@@ -486,11 +285,11 @@ struct seq {
 
 static void snap(struct seq *s)
 {
-	s->n = R.npdu < 512 ? R.npdu : 512;
+	s->n = cap.npdu < 512 ? cap.npdu : 512;
 	for (unsigned i = 0; i < s->n; i++) {
-		s->code[i] = R.pdu[i].code;
-		s->kind[i] = R.pdu[i].kind;
-		s->dir[i] = R.pdu[i].dir;
+		s->code[i] = cap.pdu[i].code;
+		s->kind[i] = cap.pdu[i].kind;
+		s->dir[i] = cap.pdu[i].dir;
 	}
 }
 
@@ -509,33 +308,33 @@ static void split_everywhere(const char *fixture)
 {
 	static uint8_t s[65536];
 	for (int dir = 0; dir < 2; dir++) {
-		size_t n = fixture_stream(fixture, dir, s, sizeof(s));
+		size_t n = rec_fixture_stream(fixture, dir, s, sizeof(s));
 		CU_ASSERT_FATAL(n > 0);
 		static struct seq ref, got;
-		reset();
-		memset(states[0], 0, sizeof(states[0]));
-		feed(states[0], dir, 0, s, n);
+		rec_reset();
+		memset(state, 0, sizeof(state));
+		rec_feed(state, dir, 0, s, n);
 		snap(&ref);
 		CU_ASSERT(ref.n > 0);
-		CU_ASSERT_EQUAL(R.nev, 0);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 		unsigned bad = 0;
 		for (size_t k = 1; k < n; k++) {
-			reset();
-			memset(states[0], 0, sizeof(states[0]));
-			feed(states[0], dir, 0, s, k);
-			feed(states[0], dir, 0, s + k, n - k);
+			rec_reset();
+			memset(state, 0, sizeof(state));
+			rec_feed(state, dir, 0, s, k);
+			rec_feed(state, dir, 0, s + k, n - k);
 			snap(&got);
-			if (!same(&ref, &got) || R.nev)
+			if (!same(&ref, &got) || cap.nev)
 				bad++;
 		}
 		CU_ASSERT_EQUAL(bad, 0);
-		reset();
-		memset(states[0], 0, sizeof(states[0]));
+		rec_reset();
+		memset(state, 0, sizeof(state));
 		for (size_t k = 0; k < n; k++)
-			feed(states[0], dir, 0, s + k, 1);
+			rec_feed(state, dir, 0, s + k, 1);
 		snap(&got);
 		CU_ASSERT(same(&ref, &got));
-		CU_ASSERT_EQUAL(R.nev, 0);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 	}
 }
 
@@ -550,43 +349,43 @@ static void test_two_pdus_one_segment(void)
 	uint8_t b[sizeof(setup_job) + sizeof(stop_job)];
 	memcpy(b, setup_job, sizeof(setup_job));
 	memcpy(b + sizeof(setup_job), stop_job, sizeof(stop_job));
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	CU_ASSERT_EQUAL(feed(states[0], 0, 0, b, sizeof(b)), 0);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 2);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0xf0);
-	CU_ASSERT_EQUAL(R.pdu[1].code, 0x29);
-	CU_ASSERT_EQUAL(R.pdu[1].flags, OTS_PDUF_CONTROL);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	CU_ASSERT_EQUAL(rec_feed(state, 0, 0, b, sizeof(b)), 0);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0xf0);
+	CU_ASSERT_EQUAL(cap.pdu[1].code, 0x29);
+	CU_ASSERT_EQUAL(cap.pdu[1].flags, OTS_PDUF_CONTROL);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 static void test_truncated(void)
 {
 	/* a stream that ends inside a PDU: nothing reported */
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, stop_job, sizeof(stop_job) - 1);
-	CU_ASSERT_EQUAL(R.npdu, 0);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, stop_job, sizeof(stop_job) - 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 	/* a TPKT whose S7 header is cut short */
 	uint8_t b[16];
 	memcpy(b, stop_job, 12);
 	b[3] = 12;
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, b, 12);
-	CU_ASSERT_EQUAL(R.npdu, 0);
-	CU_ASSERT_EQUAL(R.ev[S7_EV_S7_MALFORMED], 1);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, b, 12);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_S7_MALFORMED], 1);
 	/* a Job without parameter */
 	uint8_t j[17];
 	memcpy(j, stop_job, 17);
 	j[3] = 17;
 	j[13] = j[14] = 0; /* parameter length 0 */
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, j, 17);
-	CU_ASSERT_EQUAL(R.npdu, 0);
-	CU_ASSERT_EQUAL(R.ev[S7_EV_S7_MALFORMED], 1);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, j, 17);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_S7_MALFORMED], 1);
 }
 
 static void test_wrong_lengths(void)
@@ -595,39 +394,39 @@ static void test_wrong_lengths(void)
 	uint8_t b[sizeof(stop_job)];
 	memcpy(b, stop_job, sizeof(b));
 	b[14] = 0x40;
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, b, sizeof(b));
-	CU_ASSERT_EQUAL(R.ev[S7_EV_S7_BAD_LENGTH], 1);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0x29);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, b, sizeof(b));
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_S7_BAD_LENGTH], 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0x29);
 	/* TPKT length below the minimum, then a good PDU: one resync, the good PDU found */
 	uint8_t c[4 + sizeof(setup_job)] = { 0x03, 0x00, 0x00, 0x04 };
 	memcpy(c + 4, setup_job, sizeof(setup_job));
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, c, sizeof(c));
-	CU_ASSERT_EQUAL(R.ev[S7_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(R.npdu, 1);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, c, sizeof(c));
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_RESYNC], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 1);
 	/* unknown ROSCTR */
 	memcpy(b, stop_job, sizeof(b));
 	b[8] = 0x05;
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, b, sizeof(b));
-	CU_ASSERT_EQUAL(R.ev[S7_EV_S7_BAD_ROSCTR], 1);
-	CU_ASSERT_EQUAL(R.npdu, 0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, b, sizeof(b));
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_S7_BAD_ROSCTR], 1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 	/* read var item list longer than the parameter */
 	static const uint8_t rv[] = { 0x03, 0x00, 0x00, 0x1f, 0x02, 0xf0, 0x80, 0x32, 0x01, 0x00, 0x00, 0x00, 0x02,
 				      0x00, 0x0e, 0x00, 0x00, 0x04, 0x02, 0x12, 0x0a, 0x10, 0x02, 0x00, 0x04, 0x00,
 				      0x01, 0x84, 0x00, 0x00, 0x00 };
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, rv, sizeof(rv));
-	CU_ASSERT_EQUAL(R.ev[S7_EV_ITEM_MALFORMED], 1);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.pdu[0].address, 1);  /* DB 1 */
-	CU_ASSERT_EQUAL(R.pdu[0].quantity, 4); /* 4 bytes */
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, rv, sizeof(rv));
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_ITEM_MALFORMED], 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.pdu[0].address, 1);  /* DB 1 */
+	CU_ASSERT_EQUAL(cap.pdu[0].quantity, 4); /* 4 bytes */
 }
 
 /* Ack (ROSCTR 2) without parameter: the function of the Job with the same PDU reference; error -> exception */
@@ -635,15 +434,15 @@ static void test_ack_without_parameter(void)
 {
 	static const uint8_t ack[] = { 0x03, 0x00, 0x00, 0x13, 0x02, 0xf0, 0x80, 0x32, 0x02, 0x00, 0x00,
 				       0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x81, 0x04 };
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, stop_job, sizeof(stop_job));
-	feed(states[0], 1, 0, ack, sizeof(ack));
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 2);
-	CU_ASSERT_EQUAL(R.pdu[1].code, 0x29);
-	CU_ASSERT_EQUAL(R.pdu[1].kind, EXC);
-	CU_ASSERT_EQUAL(R.pdu[1].dir, OTS_DIR_TO_CLIENT);
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, stop_job, sizeof(stop_job));
+	rec_feed(state, 1, 0, ack, sizeof(ack));
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	CU_ASSERT_EQUAL(cap.pdu[1].code, 0x29);
+	CU_ASSERT_EQUAL(cap.pdu[1].kind, EXC);
+	CU_ASSERT_EQUAL(cap.pdu[1].dir, OTS_DIR_TO_CLIENT);
+	CU_ASSERT_EQUAL(cap.nev, 0);
 }
 
 /* mid-stream pickup inside a PDU: the tail is skipped quietly, the next PDU found */
@@ -653,32 +452,32 @@ static void test_midstream(void)
 	memcpy(b, stop_job, sizeof(stop_job));
 	memcpy(b + sizeof(stop_job), setup_job, sizeof(setup_job));
 	for (size_t off = 1; off < sizeof(stop_job); off++) {
-		reset();
-		memset(states[0], 0, sizeof(states[0]));
-		feed(states[0], 0, OTS_REASM_F_MIDSTREAM, b + off, sizeof(b) - off);
-		CU_ASSERT_EQUAL(R.npdu, 1);
-		if (R.npdu)
-			CU_ASSERT_EQUAL(R.pdu[R.npdu - 1].code, 0xf0);
-		CU_ASSERT_EQUAL(R.nev, 0);
+		rec_reset();
+		memset(state, 0, sizeof(state));
+		rec_feed(state, 0, OTS_REASM_F_MIDSTREAM, b + off, sizeof(b) - off);
+		CU_ASSERT_EQUAL(cap.npdu, 1);
+		if (cap.npdu)
+			CU_ASSERT_EQUAL(cap.pdu[cap.npdu - 1].code, 0xf0);
+		CU_ASSERT_EQUAL(cap.nev, 0);
 	}
 }
 
 /* a gap: one resync event, the PDU after the lost bytes is found */
 static void test_gap_resync(void)
 {
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, setup_job, sizeof(setup_job));
-	feed(states[0], 0, 0, stop_job, 10); /* first bytes of a PDU, the rest is lost */
-	CU_ASSERT_EQUAL(gap(states[0], 0, sizeof(stop_job) - 10), 0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, setup_job, sizeof(setup_job));
+	rec_feed(state, 0, 0, stop_job, 10); /* first bytes of a PDU, the rest is lost */
+	CU_ASSERT_EQUAL(rec_gap(state, 0, sizeof(stop_job) - 10), 0);
 	uint8_t b[5 + sizeof(stop_job)] = { 0x11, 0x22, 0x03, 0x00, 0x33 }; /* junk, then a PDU */
 	memcpy(b + 5, stop_job, sizeof(stop_job));
-	feed(states[0], 0, 0, b, sizeof(b));
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 2);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0xf0);
-	CU_ASSERT_EQUAL(R.pdu[1].code, 0x29);
-	CU_ASSERT_EQUAL(R.ev[S7_EV_RESYNC], 1);
-	CU_ASSERT_EQUAL(R.nev, 1);
+	rec_feed(state, 0, 0, b, sizeof(b));
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 2);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0xf0);
+	CU_ASSERT_EQUAL(cap.pdu[1].code, 0x29);
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_RESYNC], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
 }
 
 /* a TPKT longer than the cap is skipped (event), the next one is parsed */
@@ -694,14 +493,14 @@ static void test_oversize(void)
 	b[6] = 0x80;
 	b[7] = 0x32;
 	memcpy(b + 3000, stop_job, sizeof(stop_job));
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, b, 1000);
-	feed(states[0], 0, 0, b + 1000, sizeof(b) - 1000);
-	CU_ASSERT_EQUAL(R.ev[S7_EV_OVERSIZE], 1);
-	CU_ASSERT_EQUAL(R.nev, 1);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0x29);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, b, 1000);
+	rec_feed(state, 0, 0, b + 1000, sizeof(b) - 1000);
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_OVERSIZE], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0x29);
 }
 
 /* build a TPKT/COTP DT around part of an S7 message */
@@ -729,13 +528,13 @@ static void test_cotp_fragments(void)
 	k += dt(b + k, s7, 5, 0);
 	k += dt(b + k, s7 + 5, 10, 0);
 	k += dt(b + k, s7 + 15, n - 15, 1);
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, b, k);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0x29);
-	CU_ASSERT_STRING_EQUAL(R.pdu[0].name, "PLC Stop");
-	CU_ASSERT_EQUAL(R.nev, 0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, b, k);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0x29);
+	CU_ASSERT_STRING_EQUAL(cap.pdu[0].name, "PLC Stop");
+	CU_ASSERT_EQUAL(cap.nev, 0);
 
 	/* a message longer than the reassembly cap: first OTS_S7_MSG_CAP bytes decoded, truncation event */
 	static uint8_t big[2 * OTS_S7_MSG_CAP], wire[4 * OTS_S7_MSG_CAP];
@@ -747,13 +546,13 @@ static void test_cotp_fragments(void)
 	size_t w = 0;
 	for (size_t off = 0; off < bn; off += 400)
 		w += dt(wire + w, big + off, bn - off < 400 ? bn - off : 400, off + 400 >= bn);
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	feed(states[0], 0, 0, wire, w);
-	CU_ASSERT_EQUAL(R.ev[S7_EV_COTP_TRUNCATED], 1);
-	CU_ASSERT_EQUAL(R.nev, 1);
-	CU_ASSERT_EQUAL_FATAL(R.npdu, 1);
-	CU_ASSERT_EQUAL(R.pdu[0].code, 0xf0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	rec_feed(state, 0, 0, wire, w);
+	CU_ASSERT_EQUAL(cap.ev[S7_EV_COTP_TRUNCATED], 1);
+	CU_ASSERT_EQUAL(cap.nev, 1);
+	CU_ASSERT_EQUAL_FATAL(cap.npdu, 1);
+	CU_ASSERT_EQUAL(cap.pdu[0].code, 0xf0);
 }
 
 static void test_garbage_rejected(void)
@@ -761,11 +560,11 @@ static void test_garbage_rejected(void)
 	static uint8_t b[OTS_S7_REJECT_BYTES];
 	for (size_t i = 0; i < sizeof(b); i++)
 		b[i] = (uint8_t)(i * 37 + 11) | 0x10; /* never 0x03 0x00 */
-	reset();
-	memset(states[0], 0, sizeof(states[0]));
-	CU_ASSERT_EQUAL(feed(states[0], 0, 0, b, 4000), 0);
-	CU_ASSERT_EQUAL(feed(states[0], 0, 0, b + 4000, sizeof(b) - 4000), -1);
-	CU_ASSERT_EQUAL(R.npdu, 0);
+	rec_reset();
+	memset(state, 0, sizeof(state));
+	CU_ASSERT_EQUAL(rec_feed(state, 0, 0, b, 4000), 0);
+	CU_ASSERT_EQUAL(rec_feed(state, 0, 0, b + 4000, sizeof(b) - 4000), -1);
+	CU_ASSERT_EQUAL(cap.npdu, 0);
 }
 
 static void test_probe_and_contract(void)

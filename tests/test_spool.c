@@ -7,6 +7,7 @@
 #include "config/log.h"
 #include "export/spool.h"
 #include "tests/harness.h"
+#include "tests/tmplog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,8 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmproot[256];
-static char logpath[300];
 static int dirn;
 
 /* ---- helpers -------------------------------------------------------------------------------------------- */
@@ -126,28 +125,6 @@ static int seg_file(const char *dir, char *path, size_t cap)
 		}
 	closedir(d);
 	return n == 1 ? 0 : -1;
-}
-
-static long log_size(void)
-{
-	fflush(ots_log_stream());
-	struct stat st;
-	return stat(logpath, &st) == 0 ? (long)st.st_size : 0;
-}
-
-static char *log_since(long off)
-{
-	fflush(ots_log_stream());
-	static char buf[1 << 16];
-	buf[0] = 0;
-	FILE *f = fopen(logpath, "r");
-	if (!f)
-		return buf;
-	fseek(f, off, SEEK_SET);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
 }
 
 static void write_file(const char *path, const void *p, size_t n)
@@ -846,24 +823,12 @@ static void test_write_error(void)
 
 static int suite_init(void)
 {
-	snprintf(tmproot, sizeof(tmproot), "/tmp/ots_test_spool.XXXXXX");
-	if (!mkdtemp(tmproot))
-		return -1;
-	snprintf(logpath, sizeof(logpath), "%s/log", tmproot);
-	char err[256];
-	return ots_log_open(OTS_LOG_INFO, logpath, err, sizeof(err)) < 0 ? -1 : 0;
+	return tmplog_open("spool", OTS_LOG_INFO);
 }
 
 static int suite_cleanup(void)
 {
-	ots_log_close();
-	if (!getenv("OTS_KEEP_TMP")) {
-		char cmd[320];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmproot);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return 0;
+	return tmplog_close();
 }
 
 static const struct ots_test spool_tests[] = {
