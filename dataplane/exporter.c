@@ -1,5 +1,6 @@
 /* dataplane/exporter.c - the exporter thread (see exporter.h). */
 #include "dataplane/exporter.h"
+#include "export/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -186,13 +187,6 @@ static void emit_health(struct ots_exporter *e)
 	emit(e, OTS_REC_health, &h);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void emit_asset(void *ud, const struct ots_rec_asset *a)
 {
 	emit(ud, OTS_REC_asset, a);
@@ -229,7 +223,7 @@ static unsigned drain(struct ots_exporter *e, unsigned budget)
 static void emit_assets(struct ots_exporter *e, int all)
 {
 	static __thread uint64_t last;
-	uint64_t now = mono_ns();
+	uint64_t now = ots_mono_ns();
 	if (!all && (now - last < 100000000ull || !e->inv.count))
 		return;
 	last = now;
@@ -247,14 +241,14 @@ static void *exporter_main(void *arg)
 {
 	struct ots_exporter *e = arg;
 	uint64_t interval = (uint64_t)e->cfg->health_interval * 1000000000ull;
-	uint64_t next_health = mono_ns() + interval;
+	uint64_t next_health = ots_mono_ns() + interval;
 	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
 		unsigned n = drain(e, DRAIN_BATCH);
 		ots_alert_agg_tick(&e->agg, e->clock_ns, 256);
 		emit_assets(e, 0);
 		poll_sinks(e);
 		if (interval) {
-			uint64_t now = mono_ns();
+			uint64_t now = ots_mono_ns();
 			if (now >= next_health) {
 				emit_health(e);
 				next_health = now + interval;
