@@ -395,8 +395,13 @@ struct bn {
 	struct ots_pdu pdu;
 };
 
+/* an identity fact, at most 63 bytes (an asset attribute's size; some registered vendor names are longer) */
 static void identity(struct bn *b, int kind, int confidence, const char *v, size_t len)
 {
+	if (len > 63)
+		len = 63;
+	while (len && v[len - 1] == ' ')
+		len--;
 	if (!b->remote)
 		ots_app_identity(b->c, b->endpoint, kind, confidence, v, len);
 }
