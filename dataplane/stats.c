@@ -55,6 +55,7 @@ void ots_totals_collect(struct ots_totals *t, struct ots_worker *const *ws, unsi
 			t->app_rejected[a] += s->app_rejected[a];
 		}
 		t->app_state_exhausted += s->app_state_exhausted;
+		t->app_handoffs += s->app_handoffs;
 #define OTS_X_SUM(name, help) t->det.name += w->det.st.name;
 		OTS_DETECT_STATS(OTS_X_SUM)
 #undef OTS_X_SUM
@@ -322,6 +323,7 @@ int ots_totals_json(const struct ots_totals *t, const char *sensor_id, const cha
 			jw_u64(&w, ots_app_name((uint16_t)a), t->app_rejected[a]);
 	jw_obj_close(&w);
 	jw_u64(&w, "protocol_state_exhausted", t->app_state_exhausted);
+	jw_u64(&w, "protocol_handoffs", t->app_handoffs);
 	if (ws)
 		app_json(&w, ws, nw);
 	jw_obj_open(&w, "detection");

@@ -48,6 +48,7 @@ struct ots_totals {
 	uint64_t parse_errors[OTS_APP_MAX];
 	uint64_t app_rejected[OTS_APP_MAX];
 	uint64_t app_state_exhausted;
+	uint64_t app_handoffs;
 	struct ots_reasm_stats reasm;
 	struct ots_detect_stats det;
 	unsigned nworkers;

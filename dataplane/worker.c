@@ -490,9 +490,21 @@ static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t fl
 	};
 	void *state = w->app_states + (size_t)(cd->app_state - 1) * OTS_APP_STATE_MAX;
 	if (ps->parse(&ctx, data, len, state) < 0) {
-		cd->app_flags |= OTS_AF_DEAD;
 		w->st.app_rejected[c->app]++;
+		uint16_t to = ps->handoff ? ps->handoff(state) : OTS_APP_UNKNOWN;
 		app_state_release(w, cd);
+		if (to != OTS_APP_UNKNOWN && to < OTS_APP_MAX && to != c->app) {
+			/* another protocol on the same port: reclassify; its parser (if any) starts with the next bytes */
+			w->ft.flows[c->pos].app = to;
+			w->st.app_flows[c->app]--;
+			w->st.app_flows[to]++;
+			w->st.app_handoffs++;
+			c->app = to;
+			if (!ots_protocols[to].parser)
+				cd->app_flags |= OTS_AF_DEAD;
+		} else {
+			cd->app_flags |= OTS_AF_DEAD;
+		}
 	}
 }
 

@@ -72,6 +72,7 @@ struct ots_worker_stats {
 	uint64_t parse_errors[OTS_APP_MAX];    /* sum of the above per protocol */
 	uint64_t app_rejected[OTS_APP_MAX];    /* flows a parser said were not its protocol */
 	uint64_t app_state_exhausted;          /* flows not parsed: protocols.state_pool was empty */
+	uint64_t app_handoffs;                 /* flows a parser rejected and handed to another protocol */
 	uint64_t discovery[4];                 /* new discovery facts: ARP, LLDP, CDP, DHCP */
 	uint64_t records[OTS_REC_MAX];         /* records handed to the exporter, by type */
 	uint64_t records_dropped[OTS_REC_MAX]; /* hand-off ring full, by type */

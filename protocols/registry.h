@@ -74,6 +74,10 @@ struct ots_parser {
 	size_t state_size;           /* per-flow state, zeroed before first use, <= OTS_APP_STATE_MAX */
 	const char *const *events;   /* names of the protocol's events, index = event number */
 	unsigned nevents;
+	/* may be NULL: after parse() returned -1, the protocol the rejected flow most likely carries (e.g. S7comm's
+	 * port 102 carrying ISO sessions that are not S7: IEC 61850 MMS), or OTS_APP_UNKNOWN; the worker then
+	 * reclassifies the flow and hands it to that protocol's parser, if it has one */
+	uint16_t (*handoff)(const void *state);
 };
 
 #define OTS_APP_STATE_MAX 4096

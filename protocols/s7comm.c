@@ -793,9 +793,17 @@ static int s7_probe(const uint8_t *p, size_t len, int dir)
 	return (p[off] == 0x32 || p[off] == 0x72) ? 1 : 0;
 }
 
+/* rejected after ISO-on-TCP messages (TPKT + COTP DT) that carried no S7 PDU: an ISO session (MMS) */
+static uint16_t s7_handoff(const void *state)
+{
+	const struct s7_state *s = state;
+	return s->reject && !s->s7_seen && s->non_s7 >= 2 ? OTS_APP_MMS : OTS_APP_UNKNOWN;
+}
+
 const struct ots_parser ots_parser_s7comm = {
 	.probe = s7_probe,
 	.parse = s7_parse,
+	.handoff = s7_handoff,
 	.state_size = sizeof(struct s7_state),
 	.events = s7_events,
 	.nevents = S7_EV_MAX,

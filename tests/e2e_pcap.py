@@ -25,7 +25,9 @@ APP = {"zeek_modbus_modbusSmall.pcap": "modbus", "nDPI_dnp3.pcap": "dnp3", "nDPI
        "nDPI_IEC104.pcap": "iec104", "nDPI_opc-ua.pcap": "opcua", "nDPI_mqtt.pcap": "mqtt",
        "nDPI_ethernetIP.pcap": "enip", "nDPI_bacnet.pcap": "bacnet", "nDPI_snmp.pcap": "snmp",
        "EmreEkin-ICS-Pcaps_DNP3_DNP3ValueBinary.pcap": "dnp3",
-       "ITI-ICS-Security-Tools_s7_S7-1200-Uploading-OB1-TIAV12.pcap": "s7comm"}
+       "ITI-ICS-Security-Tools_s7_S7-1200-Uploading-OB1-TIAV12.pcap": "s7comm",
+       # ISO sessions on port 102 that carry MMS, not S7: the S7comm parser hands them over
+       "ITI-ICS-Security-Tools_IEC61850_Sample_File_MMS_and_GOOSE.pcap": "mms"}
 
 
 def main():
