@@ -8,7 +8,8 @@
  *    (protobuf JSON parsers accept them); addresses are text ("10.0.0.1", "00:11:22:33:44:55").
  *  - Pure functions over caller buffers: no global state, no allocation beyond protobuf-c's on a small
  *    stack arena; safe to call from one exporter thread.
- *  - Return the byte count written, or -ENOBUFS when cap is too small, -EINVAL for a bad type.
+ *  - Return the byte count written, or -ENOBUFS when cap is too small (ots_encode_pb may then have written
+ *    anywhere in buf[0, cap)), -EINVAL for a bad type.
  */
 #ifndef OTS_ENCODE_H
 #define OTS_ENCODE_H
@@ -30,6 +31,10 @@ struct ots_envelope_meta {
 
 /* rec points at the struct matching type: ots_rec_asset/alert/flow/health */
 int ots_encode_pb(const struct ots_envelope_meta *m, int type, const void *rec, uint8_t *buf, size_t cap);
+/* The same bytes through protobuf-c (generated message structs + protobuf_c_message_pack). ots_encode_pb writes
+ * asset, alert and flow records directly (export/pbwire.h, 4-7x faster) and uses this for health; it is kept as
+ * the reference the direct writer is tested against (tests/test_encode.c) and for bench/export_bench.c. */
+int ots_encode_pb_ref(const struct ots_envelope_meta *m, int type, const void *rec, uint8_t *buf, size_t cap);
 int ots_encode_json(const struct ots_envelope_meta *m, int type, const void *rec, char *buf, size_t cap);
 
 /* Envelope bytes -> the same JSON ots_encode_json gives (otsense-cat, tests). -EBADMSG when not an Envelope. */

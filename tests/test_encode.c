@@ -1,9 +1,11 @@
 /* tests/test_encode.c - unit tests for export/encode.c: every record type fully populated and minimal, checked
  * through an independent decoder (protoc --decode against export/proto) and a JSON parser (python3); protobuf ->
  * JSON equals direct JSON byte for byte; every too-small buffer size; invalid UTF-8 repair; header peek; Kafka
- * keys; address formatting; truncated, bit-flipped, random and hostile protobuf input.
+ * keys; address formatting; truncated, bit-flipped, random and hostile protobuf input; the direct protobuf writer
+ * (ots_encode_pb) against protobuf-c (ots_encode_pb_ref): the same bytes on random and random-byte records.
  */
 #include "export/encode.h"
+#include "export/proto/envelope.pb-c.h"
 #include "protocols/registry.h"
 #include "tests/harness.h"
 
@@ -1198,6 +1200,513 @@ static void test_hostile_large(void)
 	free(b);
 }
 
+/* ---- the direct writer (ots_encode_pb) against protobuf-c (ots_encode_pb_ref) ----------------------------- */
+
+/* ots_encode_pb writes asset, alert and flow records itself (export/pbwire.h); ots_encode_pb_ref builds the
+ * protobuf-c message structs and packs them. Both must give the same bytes for every record, including absent
+ * and maximal fields, every address form, strings that are empty, full, unterminated or invalid UTF-8 (repaired),
+ * counts beyond the arrays and enum values beyond the tables. */
+
+static uint64_t dw_state = 0x2545f4914f6cdd1dULL;
+static uint64_t drng(void)
+{
+	dw_state ^= dw_state << 13;
+	dw_state ^= dw_state >> 7;
+	dw_state ^= dw_state << 17;
+	return dw_state;
+}
+
+/* a value that exercises varint sizes: 0, 1, every power of two and its neighbours, the maximum, random */
+static uint64_t d_u64(void)
+{
+	unsigned b = (unsigned)(drng() % 64);
+	switch (drng() % 8) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return UINT64_MAX;
+	case 3: return 1ull << b;
+	case 4: return (1ull << b) - 1;
+	case 5: return drng() & 0x7f;
+	case 6: return drng() >> b;
+	default: return drng();
+	}
+}
+
+static void d_bytes(void *p, size_t n)
+{
+	uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)drng();
+}
+
+static void d_addr(struct ots_addr *a)
+{
+	static const uint8_t oct[] = { 0, 1, 9, 10, 99, 100, 199, 200, 255 };
+	d_bytes(a, sizeof(*a)); /* bytes beyond what the family uses are noise the encoder must ignore */
+	switch (drng() % 10) {
+	case 0:
+		a->family = 0;
+		return;
+	case 1:
+		a->family = (uint8_t)(drng() % 2 ? 5 : drng()); /* not 4 or 6: absent */
+		if (a->family == 4 || a->family == 6)
+			a->family = 0;
+		return;
+	case 2:
+	case 3:
+	case 4:
+		a->family = 4;
+		for (int i = 0; i < 4; i++)
+			a->ip[i] = drng() % 2 ? oct[drng() % sizeof(oct)] : (uint8_t)drng();
+		return;
+	default:
+		break;
+	}
+	/* IPv6: groups zero, 0xffff, small or random, so that zero runs of every length and place occur (the
+	 * "::" choice, ties, trailing runs) plus the embedded-IPv4 forms ::a.b.c.d and ::ffff:a.b.c.d */
+	a->family = 6;
+	unsigned mode = (unsigned)(drng() % 8);
+	for (int g = 0; g < 8; g++) {
+		uint16_t v;
+		switch (mode < 6 ? drng() % 4 : 0) {
+		case 0: v = 0; break;
+		case 1: v = 0xffff; break;
+		case 2: v = (uint16_t)(drng() % 0x1000 >> (drng() % 12)); break;
+		default: v = (uint16_t)drng(); break;
+		}
+		a->ip[2 * g] = (uint8_t)(v >> 8);
+		a->ip[2 * g + 1] = (uint8_t)v;
+	}
+	if (mode == 6 || mode == 7) { /* ::ffff:a.b.c.d, ::a.b.c.d, ::ffff:0:a.b.c.d, all zero, ::1 */
+		memset(a->ip, 0, 12);
+		unsigned f = (unsigned)(drng() % 5);
+		if (f == 0)
+			a->ip[10] = a->ip[11] = 0xff;
+		else if (f == 1)
+			a->ip[8] = a->ip[9] = 0xff;
+		else if (f == 3)
+			memset(a->ip + 12, 0, 3 + (drng() & 1));
+	}
+}
+
+/* a fixed string field: empty, ASCII, full (cap - 1), unterminated, valid multi-byte UTF-8, invalid bytes */
+static void d_str(char *s, size_t cap)
+{
+	static const char *const pieces[] = { "a", "Z", "0", " ", "\"", "\\", "\n", "\x01", "\x7f",
+					      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e", /* valid: 2, 3, 4 bytes */
+					      "\x80", "\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+					      "\xf0\x9d" };
+	d_bytes(s, cap); /* noise after the terminator */
+	unsigned mode = (unsigned)(drng() % 8);
+	if (mode == 0) {
+		s[0] = 0;
+		return;
+	}
+	size_t len = mode == 1 ? cap - 1 : mode == 2 ? cap : (size_t)(drng() % cap);
+	size_t o = 0;
+	int ascii = (int)(drng() % 2);
+	while (o < len) {
+		const char *p = ascii ? pieces[drng() % 3] : pieces[drng() % (sizeof(pieces) / sizeof(pieces[0]))];
+		size_t n = strlen(p);
+		if (o + n > len)
+			break;
+		memcpy(s + o, p, n);
+		o += n;
+	}
+	while (o < len)
+		s[o++] = 'x';
+	if (len < cap)
+		s[len] = 0; /* mode 2: cap bytes, no terminator */
+}
+
+static void d_mac(uint8_t mac[6])
+{
+	if (drng() % 3 == 0)
+		memset(mac, 0, 6);
+	else
+		d_bytes(mac, 6);
+}
+
+static void d_tuple(struct ots_tuple *t)
+{
+	if (drng() % 6 == 0) {
+		memset(t, 0, sizeof(*t)); /* an alert's "no flow" */
+		return;
+	}
+	d_addr(&t->src);
+	d_addr(&t->dst);
+	t->src_port = (uint16_t)d_u64();
+	t->dst_port = (uint16_t)d_u64();
+	t->proto = (uint8_t)d_u64();
+	t->pad = (uint8_t)drng();
+	t->vlan[0] = (uint16_t)d_u64();
+	t->vlan[1] = (uint16_t)d_u64();
+}
+
+static void d_key(struct ots_asset_key *k)
+{
+	d_mac(k->mac);
+	k->has_mac = (uint8_t)(drng() % 3 ? drng() % 2 : drng()); /* any non-zero byte means "has" */
+	d_addr(&k->ip);
+}
+
+static uint16_t d_app(void)
+{
+	return (uint16_t)(drng() % 8 ? drng() % OTS_APP_MAX : drng() % 4 ? OTS_APP_MAX + drng() % 3 : drng());
+}
+
+static void d_flow(struct ots_rec_flow *r)
+{
+	d_bytes(r, sizeof(*r));
+	d_tuple(&r->t);
+	d_mac(r->src_mac);
+	d_mac(r->dst_mac);
+	r->start_ns = d_u64();
+	r->end_ns = d_u64();
+	r->pkts_to_server = d_u64();
+	r->pkts_to_client = d_u64();
+	r->bytes_to_server = d_u64();
+	r->bytes_to_client = d_u64();
+	r->flow_hash = d_u64();
+	r->app = d_app();
+	r->tcp_flags_to_server = (uint8_t)d_u64();
+	r->tcp_flags_to_client = (uint8_t)d_u64();
+	r->end_reason = (uint8_t)(drng() % 4 ? drng() % 8 : drng());
+	r->tcp_state = (uint8_t)(drng() % 4 ? drng() % 8 : drng());
+	r->events = (uint16_t)(drng() % 2 ? drng() % 8 : drng());
+	r->gap_bytes = d_u64();
+	r->worker = (uint32_t)d_u64();
+}
+
+static void d_alert(struct ots_rec_alert *r)
+{
+	d_bytes(r, sizeof(*r));
+	d_str(r->id, sizeof(r->id));
+	r->time_ns = d_u64();
+	r->first_ns = d_u64();
+	r->count = (uint32_t)d_u64();
+	r->engine = (uint8_t)(drng() % 4 ? drng() % 6 : drng());
+	r->severity = (uint8_t)(drng() % 4 ? drng() % 7 : drng());
+	r->app = d_app();
+	d_str(r->category, sizeof(r->category));
+	d_str(r->title, sizeof(r->title));
+	d_str(r->description, sizeof(r->description));
+	for (int i = 0; i < OTS_ALERT_MAX_MITRE; i++)
+		d_str(r->mitre[i], sizeof(r->mitre[i]));
+	r->nmitre = (uint8_t)(drng() % 4 ? drng() % (OTS_ALERT_MAX_MITRE + 2) : drng());
+	r->nevidence = (uint8_t)(drng() % 4 ? drng() % (OTS_ALERT_MAX_EVIDENCE + 2) : drng());
+	r->sid = drng() % 3 ? 0 : (uint32_t)d_u64();
+	r->rev = drng() % 3 ? 0 : (uint32_t)d_u64();
+	r->gid = drng() % 3 ? 0 : (uint32_t)d_u64();
+	d_tuple(&r->t);
+	d_key(&r->src_asset);
+	d_key(&r->dst_asset);
+	for (int i = 0; i < OTS_ALERT_MAX_EVIDENCE; i++) {
+		d_str(r->evidence[i].key, sizeof(r->evidence[i].key));
+		d_str(r->evidence[i].value, sizeof(r->evidence[i].value));
+	}
+}
+
+static void d_asset(struct ots_rec_asset *r)
+{
+	d_bytes(r, sizeof(*r));
+	d_str(r->id, sizeof(r->id));
+	d_key(&r->key);
+	for (int i = 0; i < OTS_ASSET_MAX_IPS; i++)
+		d_addr(&r->ips[i]);
+	r->nips = (uint8_t)(drng() % 4 ? drng() % (OTS_ASSET_MAX_IPS + 2) : drng());
+	r->role = (uint8_t)(drng() % 4 ? drng() % 12 : drng());
+	r->role_confidence = (uint8_t)d_u64();
+	r->nattrs = (uint8_t)(drng() % 4 ? drng() % (OTS_ASSET_MAX_ATTRS + 2) : drng());
+	r->protocols_served = drng() % 3 ? drng() : d_u64();
+	r->protocols_used = drng() % 3 ? drng() & drng() : d_u64();
+	r->first_ns = d_u64();
+	r->last_ns = d_u64();
+	for (int i = 0; i < OTS_ASSET_MAX_ATTRS; i++) {
+		struct ots_attr *a = &r->attrs[i];
+		/* few kinds and confidences, so that several attributes compete for one kind (ties on time too) */
+		a->kind = (uint8_t)(drng() % 8 ? drng() % 4 : drng() % 3 ? drng() % (OTS_ATTR_MAX + 3) : drng());
+		a->confidence = (uint8_t)(drng() % 2 ? 50 + drng() % 3 : drng());
+		a->source = d_app();
+		a->time_ns = drng() % 2 ? 1000 + drng() % 3 : d_u64();
+		d_str(a->value, sizeof(a->value));
+	}
+}
+
+/* sensor ids: absent, empty, usual, long, non-ASCII, invalid UTF-8; and long invalid ones whose repaired copy
+ * fills the encoder's string pool to any level, so that the record's own strings find it full at any point */
+static const char *d_sensor(void)
+{
+	static char buf[1500];
+	switch (drng() % 9) {
+	case 8: {
+		size_t n = 300 + drng() % 1100;
+		memset(buf, 0xff, n);
+		buf[n] = 0;
+		return buf;
+	}
+	case 0: return NULL;
+	case 1: return "";
+	case 2: return "plant1-span-a";
+	case 3:
+		memset(buf, 's', 299);
+		buf[299] = 0;
+		return buf;
+	case 4:
+		d_str(buf, 64);
+		buf[63] = 0;
+		return buf;
+	default: return "sensor-\xc3\xa9";
+	}
+}
+
+static void d_meta(struct ots_envelope_meta *m)
+{
+	m->sensor_id = d_sensor();
+	m->boot_id = d_u64();
+	m->sequence = d_u64();
+	m->time_ns = d_u64();
+}
+
+static uint8_t pb_ref[BIG];
+static unsigned dw_mismatch;
+
+/* ots_encode_pb(x) == ots_encode_pb_ref(x), byte for byte; the first differences are shown in detail */
+static bool same_as_ref(const struct ots_envelope_meta *m, int type, const void *rec, int *len)
+{
+	int n = ots_encode_pb(m, type, rec, pb, sizeof(pb));
+	int k = ots_encode_pb_ref(m, type, rec, pb_ref, sizeof(pb_ref));
+	*len = n;
+	if (n > 0 && n == k && !memcmp(pb, pb_ref, (size_t)n))
+		return true;
+	if (dw_mismatch++ < 3) {
+		size_t at = 0;
+		while (n > 0 && k > 0 && at < (size_t)(n < k ? n : k) && pb[at] == pb_ref[at])
+			at++;
+		fprintf(stderr, "\n  %s: direct %d bytes, protobuf-c %d bytes, first difference at byte %zu\n",
+			ots_rec_type_names[type], n, k, at);
+		for (int w = 0; w < 2; w++) {
+			const uint8_t *b = w ? pb_ref : pb;
+			int len2 = w ? k : n;
+			fprintf(stderr, "  %s:", w ? "protobuf-c" : "direct    ");
+			for (size_t i = at > 8 ? at - 8 : 0; i < at + 24 && (int)i < len2; i++)
+				fprintf(stderr, " %02x", b[i]);
+			fprintf(stderr, "\n");
+		}
+	}
+	return false;
+}
+
+/* protobuf-c decodes the bytes into the fields of the record (the ones that are numbers, and the strings that
+ * are not repaired), and packing what it decoded gives the same bytes back (canonical encoding) */
+static bool decodes_back(const struct ots_envelope_meta *m, int type, const void *rec, int n)
+{
+	Otsense__V1__Envelope *e = otsense__v1__envelope__unpack(NULL, (size_t)n, pb);
+	if (!e)
+		return false;
+	bool ok = e->schema_version == OTS_SCHEMA_VERSION && e->boot_id == m->boot_id &&
+		  e->sequence == m->sequence && e->time_unix_nano == m->time_ns;
+	ok = ok && otsense__v1__envelope__get_packed_size(e) == (size_t)n;
+	if (ok) {
+		otsense__v1__envelope__pack(e, pb_ref);
+		ok = !memcmp(pb, pb_ref, (size_t)n);
+	}
+	char ip[64];
+	if (ok && type == OTS_REC_flow) {
+		const struct ots_rec_flow *r = rec;
+		const Otsense__V1__Flow *f = e->flow;
+		ok = e->record_case == OTSENSE__V1__ENVELOPE__RECORD_FLOW && f && f->tuple &&
+		     f->start_time_unix_nano == r->start_ns && f->end_time_unix_nano == r->end_ns &&
+		     f->packets_to_server == r->pkts_to_server && f->packets_to_client == r->pkts_to_client &&
+		     f->bytes_to_server == r->bytes_to_server && f->bytes_to_client == r->bytes_to_client &&
+		     f->flow_hash == r->flow_hash && f->gap_bytes == r->gap_bytes && f->worker == r->worker &&
+		     f->tcp_flags_to_server == r->tcp_flags_to_server &&
+		     f->tcp_flags_to_client == r->tcp_flags_to_client && f->tuple->src_port == r->t.src_port &&
+		     f->tuple->dst_port == r->t.dst_port && f->tuple->ip_proto == r->t.proto &&
+		     f->tuple->vlan_outer == r->t.vlan[0] && f->tuple->vlan_inner == r->t.vlan[1] &&
+		     !strcmp(f->app_protocol, ots_app_name(r->app)) &&
+		     f->n_events == (size_t)__builtin_popcount(r->events & 7u);
+		ots_fmt_ip(&r->t.src, ip, sizeof(ip));
+		ok = ok && !strcmp(f->tuple->src_ip, ip);
+		ots_fmt_ip(&r->t.dst, ip, sizeof(ip));
+		ok = ok && !strcmp(f->tuple->dst_ip, ip);
+	} else if (ok && type == OTS_REC_alert) {
+		const struct ots_rec_alert *r = rec;
+		const Otsense__V1__Alert *a = e->alert;
+		size_t nm = r->nmitre < OTS_ALERT_MAX_MITRE ? r->nmitre : OTS_ALERT_MAX_MITRE;
+		size_t ne = r->nevidence < OTS_ALERT_MAX_EVIDENCE ? r->nevidence : OTS_ALERT_MAX_EVIDENCE;
+		ok = e->record_case == OTSENSE__V1__ENVELOPE__RECORD_ALERT && a && a->time_unix_nano == r->time_ns &&
+		     a->first_time_unix_nano == r->first_ns && a->count == r->count &&
+		     a->n_mitre_techniques == nm && a->n_evidence == ne &&
+		     (a->rule != NULL) == (r->sid || r->rev || r->gid) &&
+		     (!a->rule || (a->rule->gid == r->gid && a->rule->sid == r->sid && a->rule->rev == r->rev)) &&
+		     !strcmp(a->protocol, ots_app_name(r->app));
+		bool ascii = memchr(r->id, 0, sizeof(r->id)) != NULL; /* terminated ASCII: sent as it is */
+		for (const char *c = r->id; ascii && *c; c++)
+			ascii = (unsigned char)*c < 0x80;
+		if (ok && ascii)
+			ok = !strcmp(a->id, r->id);
+	} else if (ok && type == OTS_REC_asset) {
+		const struct ots_rec_asset *r = rec;
+		const Otsense__V1__Asset *a = e->asset;
+		size_t ni = 0, nn = 0, ns = 0, nu = 0;
+		for (size_t i = 0; i < r->nips && i < OTS_ASSET_MAX_IPS; i++)
+			ni += r->ips[i].family == 4 || r->ips[i].family == 6;
+		for (size_t i = 0; i < r->nattrs && i < OTS_ASSET_MAX_ATTRS; i++)
+			nn += r->attrs[i].kind == OTS_ATTR_NAME;
+		for (unsigned i = 0; i < 64 && i < OTS_APP_MAX; i++) {
+			ns += r->protocols_served >> i & 1;
+			nu += r->protocols_used >> i & 1;
+		}
+		ok = e->record_case == OTSENSE__V1__ENVELOPE__RECORD_ASSET && a &&
+		     a->first_seen_unix_nano == r->first_ns && a->last_seen_unix_nano == r->last_ns &&
+		     a->role_confidence == r->role_confidence && a->n_ips == ni && a->n_names == nn &&
+		     a->n_protocols_served == ns && a->n_protocols_used == nu;
+		for (size_t i = 0, j = 0; ok && i < r->nips && i < OTS_ASSET_MAX_IPS; i++) {
+			if (r->ips[i].family != 4 && r->ips[i].family != 6)
+				continue;
+			ots_fmt_ip(&r->ips[i], ip, sizeof(ip));
+			ok = !strcmp(a->ips[j++], ip);
+		}
+	}
+	otsense__v1__envelope__free_unpacked(e, NULL);
+	return ok;
+}
+
+/* -ENOBUFS below the size, the same bytes at it, nothing written past cap (exact-size heap buffers: ASan) */
+static bool every_cap(const struct ots_envelope_meta *m, int type, const void *rec, int n)
+{
+	bool ok = true;
+	for (size_t cap = 0; cap <= (size_t)n && ok; cap++) {
+		uint8_t *b = malloc(cap ? cap : 1);
+		int rc = ots_encode_pb(m, type, rec, b, cap);
+		ok = cap < (size_t)n ? rc == -ENOBUFS : rc == n && !memcmp(b, pb_ref, (size_t)n);
+		free(b);
+	}
+	return ok;
+}
+
+#ifndef DW_RECORDS
+#define DW_RECORDS 20000
+#endif
+
+static void direct_vs_ref(int type, void (*gen)(void *), size_t size, bool raw)
+{
+	void *rec = malloc(size);
+	struct ots_envelope_meta m;
+	unsigned bad = 0, bad_dec = 0, bad_cap = 0, bad_json = 0;
+	size_t total = 0;
+	for (int i = 0; i < DW_RECORDS; i++) {
+		if (raw) { /* every byte random: counts, enums, families, strings */
+			d_bytes(rec, size);
+			d_bytes(&m.boot_id, 3 * sizeof(uint64_t));
+			m.sensor_id = d_sensor();
+		} else {
+			gen(rec);
+			d_meta(&m);
+		}
+		int n;
+		if (!same_as_ref(&m, type, rec, &n)) {
+			bad++;
+			continue;
+		}
+		total += (size_t)n;
+		if (!decodes_back(&m, type, rec, n))
+			bad_dec++;
+		if (i % 64 == 0) {
+			memcpy(pb_ref, pb, (size_t)n);
+			if (!every_cap(&m, type, rec, n))
+				bad_cap++;
+		}
+		if (i % 16 == 0) {
+			int j = ots_encode_json(&m, type, rec, js, sizeof(js));
+			int k = ots_pb_to_json(pb, (size_t)n, js2, sizeof(js2));
+			if (j <= 0 || j != k || strcmp(js, js2))
+				bad_json++;
+		}
+	}
+	printf("\n  %s%s: %d records, %zu bytes on average; differ from protobuf-c %u, decode %u, sizes %u, json %u",
+	       ots_rec_type_names[type], raw ? " (random bytes)" : "", DW_RECORDS, total / DW_RECORDS, bad, bad_dec,
+	       bad_cap, bad_json);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(bad_dec, 0);
+	CU_ASSERT_EQUAL(bad_cap, 0);
+	CU_ASSERT_EQUAL(bad_json, 0);
+	free(rec);
+}
+
+static void gen_flow(void *r)
+{
+	d_flow(r);
+}
+static void gen_alert(void *r)
+{
+	d_alert(r);
+}
+static void gen_asset(void *r)
+{
+	d_asset(r);
+}
+
+static void test_direct_flow(void)
+{
+	direct_vs_ref(OTS_REC_flow, gen_flow, sizeof(struct ots_rec_flow), false);
+	direct_vs_ref(OTS_REC_flow, gen_flow, sizeof(struct ots_rec_flow), true);
+}
+
+static void test_direct_alert(void)
+{
+	direct_vs_ref(OTS_REC_alert, gen_alert, sizeof(struct ots_rec_alert), false);
+	direct_vs_ref(OTS_REC_alert, gen_alert, sizeof(struct ots_rec_alert), true);
+}
+
+static void test_direct_asset(void)
+{
+	direct_vs_ref(OTS_REC_asset, gen_asset, sizeof(struct ots_rec_asset), false);
+	direct_vs_ref(OTS_REC_asset, gen_asset, sizeof(struct ots_rec_asset), true);
+}
+
+/* the fixed cases (full, all zero, worst case) and health, which goes through protobuf-c either way */
+static void test_direct_cases(void)
+{
+	for (const struct rec_case *c = cases(); c->name; c++) {
+		int n;
+		CU_ASSERT(same_as_ref(&META, c->type, c->rec, &n));
+	}
+	static struct ots_rec_alert a;
+	static struct ots_rec_asset s;
+	static struct ots_rec_flow f;
+	struct ots_envelope_meta m = { "a-sensor-name", UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	for (int fill = 0; fill < 256; fill += 0x7f) { /* 0x00, 0x7f, 0xfe: every field at an extreme */
+		memset(&a, fill, sizeof(a));
+		memset(&s, fill, sizeof(s));
+		memset(&f, fill, sizeof(f));
+		int n;
+		CU_ASSERT(same_as_ref(&m, OTS_REC_alert, &a, &n));
+		CU_ASSERT(same_as_ref(&m, OTS_REC_asset, &s, &n));
+		CU_ASSERT(same_as_ref(&m, OTS_REC_flow, &f, &n));
+	}
+	/* every IPv6 address with groups from {0, 1, 0xffff} (6561): the text is inet_ntop's */
+	memset(&f, 0, sizeof(f));
+	f.t.src.family = 6;
+	unsigned bad = 0;
+	for (unsigned x = 0; x < 6561; x++) {
+		for (unsigned g = 0, v = x; g < 8; g++, v /= 3) {
+			uint16_t w = v % 3 == 0 ? 0 : v % 3 == 1 ? 1 : 0xffff;
+			f.t.src.ip[2 * g] = (uint8_t)(w >> 8);
+			f.t.src.ip[2 * g + 1] = (uint8_t)w;
+		}
+		int n;
+		bad += !same_as_ref(&META, OTS_REC_flow, &f, &n);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* a NULL buffer is too small, a NULL record or meta invalid, as before */
+	CU_ASSERT_EQUAL(ots_encode_pb(&META, OTS_REC_flow, &g_flow, NULL, 0), -ENOBUFS);
+	CU_ASSERT_EQUAL(ots_encode_pb(&META, OTS_REC_flow, NULL, pb, sizeof(pb)), -EINVAL);
+	CU_ASSERT_EQUAL(ots_encode_pb(NULL, OTS_REC_alert, &g_alert, pb, sizeof(pb)), -EINVAL);
+	CU_ASSERT_EQUAL(ots_encode_pb(&META, OTS_REC_MAX, &g_alert, pb, sizeof(pb)), -EINVAL);
+}
+
 static const struct ots_test protobuf_tests[] = {
 	{ "flow: every field through protoc --decode", test_flow_protoc },
 	{ "flow: IPv6, unknown protocol, absent fields", test_flow_v6_protoc },
@@ -1233,8 +1742,17 @@ static const struct ots_test robustness_tests[] = {
 	{ NULL, NULL },
 };
 
+static const struct ots_test direct_tests[] = {
+	{ "direct writer == protobuf-c: fixed, extreme and all-IPv6-forms records", test_direct_cases },
+	{ "direct writer == protobuf-c: 20000 random + 20000 random-byte flows", test_direct_flow },
+	{ "direct writer == protobuf-c: 20000 random + 20000 random-byte alerts", test_direct_alert },
+	{ "direct writer == protobuf-c: 20000 random + 20000 random-byte assets", test_direct_asset },
+	{ NULL, NULL },
+};
+
 static const struct ots_suite suites[] = {
 	{ "encode_protobuf", protobuf_tests, NULL, NULL },
+	{ "encode_direct", direct_tests, NULL, NULL },
 	{ "encode_json", json_tests, NULL, NULL },
 	{ "encode_robustness", robustness_tests, NULL, NULL },
 	{ NULL, NULL, NULL, NULL },
