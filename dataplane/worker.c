@@ -46,17 +46,27 @@ struct app_ctx {
 	uint16_t app;
 	const uint8_t *data; /* the bytes being parsed (PDU rules look there) */
 	uint32_t len;
+	const struct ots_flow_key *key; /* the flow's key, looked up once per call (NULL until needed) */
+	uint8_t df_ok;                  /* df is built */
+	struct ots_det_flow df;         /* the flow as detection sees it, built once per call */
 };
 
 static void hand_off(struct ots_worker *w, const struct ots_record *r);
 
 /* ---- parser callbacks (protocols/app.h): ud is the struct app_ctx of the call ---- */
 
-/* the flow's endpoint addresses: client (0) or server (1) */
-static const uint32_t *endpoint_ip(const struct app_ctx *c, int server, uint8_t *family)
+static const struct ots_flow_key *ctx_key(struct app_ctx *c)
 {
-	const struct ots_flow_key *k;
-	if (ots_flow_get_key(&c->w->ft, c->pos, &k) < 0)
+	if (!c->key && ots_flow_get_key(&c->w->ft, c->pos, &c->key) < 0)
+		c->key = NULL;
+	return c->key;
+}
+
+/* the flow's endpoint addresses: client (0) or server (1) */
+static const uint32_t *endpoint_ip(struct app_ctx *c, int server, uint8_t *family)
+{
+	const struct ots_flow_key *k = ctx_key(c);
+	if (!k)
 		return NULL;
 	int cs = c->w->ft.flows[c->pos].client_side;
 	*family = k->family;
@@ -275,11 +285,10 @@ static uint8_t l4_of(uint8_t proto)
 											  : OTS_RL4_IP;
 }
 
-static void det_flow(const struct ots_worker *w, uint32_t pos, struct ots_det_flow *f)
+static void det_flow(const struct ots_worker *w, uint32_t pos, const struct ots_flow_key *k, struct ots_det_flow *f)
 {
-	const struct ots_flow_key *k;
 	memset(f, 0, sizeof(*f));
-	if (ots_flow_get_key(&w->ft, pos, &k) < 0)
+	if (!k)
 		return;
 	const struct ots_flow *fl = &w->ft.flows[pos];
 	const struct ots_flow_cold *cd = &w->ft.cold[pos];
@@ -300,6 +309,15 @@ static void det_flow(const struct ots_worker *w, uint32_t pos, struct ots_det_fl
 		memcpy(f->smac, cd->mac[!cs], 6);
 		f->has_mac = 1;
 	}
+}
+
+static const struct ots_det_flow *ctx_det_flow(struct app_ctx *c)
+{
+	if (!c->df_ok) {
+		det_flow(c->w, c->pos, ctx_key(c), &c->df);
+		c->df_ok = 1;
+	}
+	return &c->df;
 }
 
 static void det_emit(void *ud, const struct ots_rec_alert *a)
@@ -343,28 +361,27 @@ static void detect_payload(struct app_ctx *c, const uint8_t *data, uint32_t len)
 	uint8_t l4 = fl->tcp_state != OTS_TCP_NONE ? OTS_RL4_TCP : fl->fclass == OTS_FC_UDP ? OTS_RL4_UDP : 0xff;
 	if (l4 != 0xff && !ots_detect_wants(&w->det, l4, fl->app))
 		return;
-	struct ots_det_flow f;
-	det_flow(w, c->pos, &f);
-	if (l4 == 0xff && !ots_detect_wants(&w->det, f.l4, f.app))
+	const struct ots_det_flow *f = ctx_det_flow(c);
+	if (l4 == 0xff && !ots_detect_wants(&w->det, f->l4, f->app))
 		return;
 	int to_server = c->dir == OTS_DIR_TO_SERVER;
 	if (l4 != OTS_RL4_TCP || !w->det_overlap) {
-		ots_detect_payload(&w->det, &f, to_server, data, len, 0, w->now_ns);
+		ots_detect_payload(&w->det, f, to_server, data, len, 0, w->now_ns);
 		return;
 	}
 	struct ots_det_tail *t = det_tail(w, &w->ft.cold[c->pos]);
 	if (!t) {
 		w->det.st.stream_no_state++;
-		ots_detect_payload(&w->det, &f, to_server, data, len, 0, w->now_ns);
+		ots_detect_payload(&w->det, f, to_server, data, len, 0, w->now_ns);
 		return;
 	}
 	uint32_t tl = t->len[c->dir], keep = w->det_overlap;
 	if (tl && len <= SCRATCH_BYTES) {
 		memcpy(w->det_buf, t->b[c->dir], tl);
 		memcpy(w->det_buf + tl, data, len);
-		ots_detect_payload(&w->det, &f, to_server, w->det_buf, tl + len, tl, w->now_ns);
+		ots_detect_payload(&w->det, f, to_server, w->det_buf, tl + len, tl, w->now_ns);
 	} else {
-		ots_detect_payload(&w->det, &f, to_server, data, len, 0, w->now_ns);
+		ots_detect_payload(&w->det, f, to_server, data, len, 0, w->now_ns);
 	}
 	/* keep the last `keep` bytes of (tail + data) for the next chunk */
 	if (len >= keep) {
@@ -398,11 +415,8 @@ static void cb_pdu(void *ud, const struct ots_pdu *p)
 	ots_pducount_add(&c->w->pdus, &k, 1);
 	c->w->st.pdus[p->proto]++;
 	flow_roles(c, p);
-	if (c->w->det.d && ots_detect_pdu_wanted(&c->w->det, p)) {
-		struct ots_det_flow f;
-		det_flow(c->w, c->pos, &f);
-		ots_detect_pdu(&c->w->det, &f, p, c->data, c->data ? c->len : 0, c->w->now_ns);
-	}
+	if (c->w->det.d && ots_detect_pdu_wanted(&c->w->det, p))
+		ots_detect_pdu(&c->w->det, ctx_det_flow(c), p, c->data, c->data ? c->len : 0, c->w->now_ns);
 }
 
 static void cb_identity(void *ud, int endpoint, int kind, int confidence, const char *value, size_t len)
