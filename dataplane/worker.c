@@ -320,6 +320,11 @@ static const struct ots_det_flow *ctx_det_flow(struct app_ctx *c)
 	return &c->df;
 }
 
+static const struct ots_det_flow *pdu_flow(void *ud)
+{
+	return ctx_det_flow(ud);
+}
+
 static void det_emit(void *ud, const struct ots_rec_alert *a)
 {
 	struct ots_worker *w = ud;
@@ -335,22 +340,14 @@ static void det_emit(void *ud, const struct ots_rec_alert *a)
 static struct ots_det_tail *det_tail(struct ots_worker *w, struct ots_flow_cold *cd)
 {
 	if (!cd->det_state) {
-		if (!w->det_nfree)
+		cd->det_state = ots_slot_get(&w->det_tails);
+		if (!cd->det_state)
 			return NULL;
-		uint32_t slot = w->det_free[--w->det_nfree];
-		struct ots_det_tail *t = (struct ots_det_tail *)(w->det_tails + (size_t)slot * sizeof(*t));
+		struct ots_det_tail *t = ots_slot_mem(&w->det_tails, cd->det_state);
 		t->len[0] = t->len[1] = 0;
-		cd->det_state = slot + 1;
+		return t;
 	}
-	return (struct ots_det_tail *)(w->det_tails + (size_t)(cd->det_state - 1) * sizeof(struct ots_det_tail));
-}
-
-static void det_tail_release(struct ots_worker *w, struct ots_flow_cold *cd)
-{
-	if (cd->det_state) {
-		w->det_free[w->det_nfree++] = cd->det_state - 1;
-		cd->det_state = 0;
-	}
+	return ots_slot_mem(&w->det_tails, cd->det_state);
 }
 
 /* signatures on one payload: a datagram, or an in-order TCP chunk scanned after the tail of the previous one */
@@ -415,8 +412,8 @@ static void cb_pdu(void *ud, const struct ots_pdu *p)
 	ots_pducount_add(&c->w->pdus, &k, 1);
 	c->w->st.pdus[p->proto]++;
 	flow_roles(c, p);
-	if (c->w->det.d && ots_detect_pdu_wanted(&c->w->det, p))
-		ots_detect_pdu(&c->w->det, ctx_det_flow(c), p, c->data, c->data ? c->len : 0, c->w->now_ns);
+	if (c->w->det.d)
+		ots_detect_pdu(&c->w->det, pdu_flow, c, p, c->data, c->data ? c->len : 0, c->w->now_ns);
 }
 
 static void cb_identity(void *ud, int endpoint, int kind, int confidence, const char *value, size_t len)
@@ -459,14 +456,6 @@ static void cb_event(void *ud, uint16_t proto, unsigned ev)
 
 static const struct ots_app_ops app_ops = { cb_pdu, cb_identity, cb_event };
 
-static void app_state_release(struct ots_worker *w, struct ots_flow_cold *cd)
-{
-	if (cd->app_state) {
-		w->app_free[w->app_nfree++] = cd->app_state - 1;
-		cd->app_state = 0;
-	}
-}
-
 /* in-order bytes (or a gap) of one direction, or one datagram: count, then the protocol's parser */
 static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t flags)
 {
@@ -480,8 +469,7 @@ static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t fl
 	} else {
 		cd->gap_bytes += len;
 		if (cd->det_state) /* bytes lost: the carried context no longer precedes what comes next */
-			((struct ots_det_tail *)(w->det_tails + (size_t)(cd->det_state - 1) *
-						 sizeof(struct ots_det_tail)))->len[c->dir] = 0;
+			((struct ots_det_tail *)ots_slot_mem(&w->det_tails, cd->det_state))->len[c->dir] = 0;
 	}
 	c->data = data;
 	c->len = len;
@@ -489,24 +477,23 @@ static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t fl
 	if (!ps || (cd->app_flags & (OTS_AF_DEAD | OTS_AF_NOSTATE)))
 		return;
 	if (!cd->app_state) {
-		if (!w->app_nfree) {
+		cd->app_state = ots_slot_get(&w->app_states);
+		if (!cd->app_state) {
 			cd->app_flags |= OTS_AF_NOSTATE;
 			w->st.app_state_exhausted++;
 			return;
 		}
-		uint32_t slot = w->app_free[--w->app_nfree];
-		memset(w->app_states + (size_t)slot * OTS_APP_STATE_MAX, 0, ps->state_size);
-		cd->app_state = slot + 1;
+		memset(ots_slot_mem(&w->app_states, cd->app_state), 0, ps->state_size);
 	}
 	struct ots_app_ctx ctx = {
 		.ops = &app_ops, .ud = c, .ts_ns = w->now_ns, .flags = flags, .proto = c->app, .dir = c->dir,
 		.transport = w->ft.flows[c->pos].tcp_state == OTS_TCP_NONE ? 17 : 6,
 	};
-	void *state = w->app_states + (size_t)(cd->app_state - 1) * OTS_APP_STATE_MAX;
+	void *state = ots_slot_mem(&w->app_states, cd->app_state);
 	if (ps->parse(&ctx, data, len, state) < 0) {
 		w->st.app_rejected[c->app]++;
 		uint16_t to = ps->handoff ? ps->handoff(state) : OTS_APP_UNKNOWN;
-		app_state_release(w, cd);
+		ots_slot_put(&w->app_states, &cd->app_state);
 		if (to != OTS_APP_UNKNOWN && to < OTS_APP_MAX && to != c->app) {
 			/* another protocol on the same port: reclassify; its parser (if any) starts with the next bytes */
 			w->ft.flows[c->pos].app = to;
@@ -615,8 +602,8 @@ static void on_flow_end(void *ud, struct ots_flow_table *ft, uint32_t pos, int w
 	}
 	if (w->rec_ring && w->cfg->export_flows)
 		emit_flow(w, ft, pos, why);
-	app_state_release(w, &ft->cold[pos]);
-	det_tail_release(w, &ft->cold[pos]);
+	ots_slot_put(&w->app_states, &ft->cold[pos].app_state);
+	ots_slot_put(&w->det_tails, &ft->cold[pos].det_state);
 }
 
 int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *cfg, struct ots_run *run, int socket,
@@ -656,34 +643,23 @@ int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *
 		ots_worker_fini(w);
 		return -ENOMEM;
 	}
-	w->app_nslots = cfg->app_state_pool;
-	w->app_states = w->app_nslots ? malloc((size_t)w->app_nslots * OTS_APP_STATE_MAX) : NULL;
-	w->app_free = malloc(((size_t)w->app_nslots + 1) * sizeof(uint32_t));
+	r = ots_slot_pool_init(&w->app_states, cfg->app_state_pool, OTS_APP_STATE_MAX);
 	w->ids = calloc(OTS_MAX_IDENTITIES, sizeof(*w->ids));
-	if ((w->app_nslots && !w->app_states) || !w->app_free || !w->ids ||
-	    ots_pducount_init(&w->pdus, cfg->pdu_counters) < 0) {
+	if (r < 0 || !w->ids || ots_pducount_init(&w->pdus, cfg->pdu_counters) < 0) {
 		snprintf(err, errlen, "worker %u: cannot allocate %u parser states (%u MiB); lower protocols.state_pool",
 			 id, cfg->app_state_pool, (unsigned)((uint64_t)cfg->app_state_pool * OTS_APP_STATE_MAX >> 20));
 		ots_worker_fini(w);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < w->app_nslots; i++)
-		w->app_free[i] = w->app_nslots - 1 - i;
-	w->app_nfree = w->app_nslots;
 	if (run && run->detect) {
 		r = ots_detect_worker_init(&w->det, run->detect, det_emit, w);
 		uint32_t ov = ots_detect_overlap(run->detect);
 		w->det_overlap = ov > OTS_DET_TAIL_MAX ? OTS_DET_TAIL_MAX : ov;
 		if (r == 0 && w->det_overlap && cfg->stream_pool) {
-			w->det_nslots = cfg->stream_pool;
-			w->det_tails = malloc((size_t)w->det_nslots * sizeof(struct ots_det_tail));
-			w->det_free = malloc((size_t)w->det_nslots * sizeof(uint32_t));
+			r = ots_slot_pool_init(&w->det_tails, cfg->stream_pool, sizeof(struct ots_det_tail));
 			w->det_buf = malloc(SCRATCH_BYTES + OTS_DET_TAIL_MAX);
-			if (!w->det_tails || !w->det_free || !w->det_buf)
+			if (r == 0 && !w->det_buf)
 				r = -ENOMEM;
-			for (uint32_t i = 0; r == 0 && i < w->det_nslots; i++)
-				w->det_free[i] = w->det_nslots - 1 - i;
-			w->det_nfree = w->det_nslots;
 		}
 		if (r < 0) {
 			snprintf(err, errlen, "worker %u: cannot allocate detection state (%s); lower detect.stream_pool, "
@@ -700,21 +676,16 @@ void ots_worker_fini(struct ots_worker *w)
 	ots_flow_table_fini(&w->ft);
 	ots_seg_pool_fini(&w->segs);
 	free(w->scratch);
-	free(w->app_states);
-	free(w->app_free);
+	ots_slot_pool_fini(&w->app_states);
 	free(w->ids);
 	ots_pducount_fini(&w->pdus);
 	if (w->det.d)
 		ots_detect_worker_fini(&w->det);
-	free(w->det_tails);
-	free(w->det_free);
+	ots_slot_pool_fini(&w->det_tails);
 	free(w->det_buf);
-	w->det_tails = w->det_buf = NULL;
-	w->det_free = NULL;
+	w->det_buf = NULL;
 	w->det.d = NULL;
 	w->scratch = NULL;
-	w->app_states = NULL;
-	w->app_free = NULL;
 	w->ids = NULL;
 }
 

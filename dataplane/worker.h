@@ -23,6 +23,7 @@
 #include "dataplane/decode.h"
 #include "dataplane/flow.h"
 #include "dataplane/reasm.h"
+#include "dataplane/slotpool.h"
 #include "export/record.h"
 #include "protocols/pducount.h"
 #include "protocols/registry.h"
@@ -128,9 +129,7 @@ struct ots_worker {
 	uint64_t now_ns;                 /* packet clock: pcap timestamps when the port has them, else TSC */
 	uint64_t tsc0, ns0;
 
-	uint8_t *app_states;             /* parser state pool: app_nslots slots of OTS_APP_STATE_MAX bytes */
-	uint32_t *app_free;
-	uint32_t app_nfree, app_nslots;
+	struct ots_slot_pool app_states; /* parser states: protocols.state_pool slots of OTS_APP_STATE_MAX bytes */
 	struct ots_pducount pdus;        /* (protocol, src, dst, unit, code, kind) counters */
 	struct ots_identity_fact *ids;   /* distinct identity facts seen */
 	uint32_t nids;
@@ -140,9 +139,8 @@ struct ots_worker {
 	int export_blocking;             /* main's final flush: wait for ring space instead of dropping */
 
 	struct ots_detect_worker det;    /* detection state (det.d == NULL: off) */
-	uint8_t *det_tails;              /* stream-context pool: det_nslots slots of struct ots_det_tail */
-	uint32_t *det_free;
-	uint32_t det_nfree, det_nslots, det_overlap;
+	struct ots_slot_pool det_tails;  /* stream context: detect.stream_pool slots of struct ots_det_tail */
+	uint32_t det_overlap;
 	uint8_t *det_buf;                /* carried context + payload, for one scan */
 
 	struct ots_worker_stats st;

@@ -1,5 +1,6 @@
 /* detect/alertagg.c - alert aggregation windows (see alertagg.h). */
 #include "detect/alertagg.h"
+#include "detect/fnv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,10 +8,7 @@
 
 static uint64_t id_key(const char *id)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *id; id++)
-		h = (h ^ (uint8_t)*id) * 0x100000001b3ull;
-	return h;
+	return ots_fnv1a(OTS_FNV1A_SEED, id, strlen(id));
 }
 
 /* the window of e ends (or its slot is reused): emit what it absorbed */

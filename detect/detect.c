@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/fnv.h"
 #include "detect/otengine.h"
 #include "protocols/registry.h"
 
@@ -95,13 +96,6 @@ void ots_detect_worker_fini(struct ots_detect_worker *w)
 
 /* ---- alert records ---- */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
 
 void ots_detect_alert_id(const char *sensor_id, int engine, uint32_t gid, uint32_t sid, const struct ots_det_flow *f,
 			 char id[33])
@@ -115,10 +109,10 @@ void ots_detect_alert_id(const char *sensor_id, int engine, uint32_t gid, uint32
 	memcpy(k + n, f->cip, 16), n += 16;
 	memcpy(k + n, f->sip, 16), n += 16;
 	memcpy(k + n, &f->app, 2), n += 2;
-	uint64_t h1 = fnv(0xcbf29ce484222325ull, sensor_id, strlen(sensor_id));
-	uint64_t h2 = fnv(0x84222325cbf29ce4ull ^ h1, k, n);
-	h1 = fnv(h1, k, n);
-	h2 = fnv(h2, sensor_id, strlen(sensor_id));
+	uint64_t h1 = ots_fnv1a(OTS_FNV1A_SEED, sensor_id, strlen(sensor_id));
+	uint64_t h2 = ots_fnv1a(0x84222325cbf29ce4ull ^ h1, k, n);
+	h1 = ots_fnv1a(h1, k, n);
+	h2 = ots_fnv1a(h2, sensor_id, strlen(sensor_id));
 	snprintf(id, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
 }
 
@@ -218,13 +212,13 @@ static int threshold_pass(struct ots_detect_worker *w, const struct ots_rule *r,
 		return 1;
 	const struct ots_det_flow *f = w->f;
 	const uint8_t *src = w->to_server ? f->cip : f->sip, *dst = w->to_server ? f->sip : f->cip;
-	uint64_t k = fnv(0xcbf29ce484222325ull, &r->sid, 4);
-	k = fnv(k, &r->gid, 4);
-	k = fnv(k, &t->type, 1);
+	uint64_t k = ots_fnv1a(OTS_FNV1A_SEED, &r->sid, 4);
+	k = ots_fnv1a(k, &r->gid, 4);
+	k = ots_fnv1a(k, &t->type, 1);
 	if (t->track == OTS_TRACK_BY_SRC || t->track == OTS_TRACK_BY_BOTH)
-		k = fnv(k, src, 16);
+		k = ots_fnv1a(k, src, 16);
 	if (t->track == OTS_TRACK_BY_DST || t->track == OTS_TRACK_BY_BOTH)
-		k = fnv(k, dst, 16);
+		k = ots_fnv1a(k, dst, 16);
 	int fresh;
 	struct ots_window_ent *e = ots_window_hit(&w->thr, k, w->now_ns, (uint64_t)t->seconds * 1000000000ull, &fresh);
 	uint32_t n = ++e->count;
@@ -323,9 +317,14 @@ void ots_detect_payload(struct ots_detect_worker *w, const struct ots_det_flow *
 	ots_sigdb_scan(w->d->db, w->scan, &p, on_rule, w);
 }
 
-void ots_detect_pdu(struct ots_detect_worker *w, const struct ots_det_flow *f, const struct ots_pdu *pdu,
+void ots_detect_pdu(struct ots_detect_worker *w, ots_det_flow_fn flow, void *ud, const struct ots_pdu *pdu,
 		    const uint8_t *buf, uint32_t len, uint64_t now_ns)
 {
+	const struct ots_ot_def *def = w->d->ot_engine ? ots_ot_classify(pdu) : NULL;
+	int rules = w->scan && ots_sigdb_wants_code(w->d->db, pdu->proto, pdu->code);
+	if (!def && !rules)
+		return; /* nothing can be raised: the flow view is not even built */
+	const struct ots_det_flow *f = flow(ud);
 	int to_server = pdu->dir == OTS_DIR_TO_SERVER;
 	w->f = f;
 	w->pdu = pdu;
@@ -335,7 +334,6 @@ void ots_detect_pdu(struct ots_detect_worker *w, const struct ots_det_flow *f, c
 	w->to_server = (uint8_t)to_server;
 	w->now_ns = now_ns;
 	w->st.pdus++;
-	const struct ots_ot_def *def = w->d->ot_engine ? ots_ot_classify(pdu) : NULL;
 	if (def) {
 		w->st.ot_events++;
 		alert_base(w, OTS_ENGINE_OT, 0, def->id, pdu->proto);
@@ -349,18 +347,13 @@ void ots_detect_pdu(struct ots_detect_worker *w, const struct ots_det_flow *f, c
 		a->nevidence = (uint8_t)ots_ot_evidence(pdu, a->evidence, OTS_ALERT_MAX_EVIDENCE);
 		raise_alert(w);
 	}
-	if (w->scan && ots_sigdb_wants_code(w->d->db, pdu->proto, pdu->code)) {
+	if (rules) {
 		struct ots_sig_pkt p;
 		sig_pkt(f, to_server, pdu->proto, buf, len, 0, &p);
 		p.in.pdu = pdu;
 		ots_sigdb_pdu(w->d->db, w->scan, &p, on_rule, w);
 	}
 	w->pdu = NULL;
-}
-
-int ots_detect_pdu_wanted(const struct ots_detect_worker *w, const struct ots_pdu *p)
-{
-	return (w->d->ot_engine && ots_ot_classify(p)) || (w->scan && ots_sigdb_wants_code(w->d->db, p->proto, p->code));
 }
 
 void ots_detect_tick(struct ots_detect_worker *w, uint64_t now_ns)

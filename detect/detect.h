@@ -113,17 +113,17 @@ static inline int ots_detect_wants(const struct ots_detect_worker *w, uint8_t l4
 	return w->d && w->d->db && ots_sigdb_wants(w->d->db, l4, app);
 }
 
-/* 1 when a parsed PDU may raise something (an OT engine definition or a rule with OT keywords for its code):
- * the caller may skip building the flow view otherwise */
-int ots_detect_pdu_wanted(const struct ots_detect_worker *w, const struct ots_pdu *p);
-
 /* bytes of TCP stream context to carry between segments (0: none needed) */
 uint32_t ots_detect_overlap(const struct ots_detect *d);
 
 void ots_detect_payload(struct ots_detect_worker *w, const struct ots_det_flow *f, int to_server, const uint8_t *buf,
 			uint32_t len, uint32_t pkt_off, uint64_t now_ns);
-/* buf/len: the bytes being parsed when the PDU completed (content options of OT rules look there) */
-void ots_detect_pdu(struct ots_detect_worker *w, const struct ots_det_flow *f, const struct ots_pdu *p,
+/* the flow view, built on demand (ud: the caller's context) */
+typedef const struct ots_det_flow *(*ots_det_flow_fn)(void *ud);
+/* One parsed PDU: OT engine + rules with OT keywords for its code. flow(ud) is called only when one of them may
+ * raise something. buf/len: the bytes being parsed when the PDU completed (content options of OT rules look
+ * there). */
+void ots_detect_pdu(struct ots_detect_worker *w, ots_det_flow_fn flow, void *ud, const struct ots_pdu *p,
 		    const uint8_t *buf, uint32_t len, uint64_t now_ns);
 /* close aggregation windows that ended (bounded work) */
 void ots_detect_tick(struct ots_detect_worker *w, uint64_t now_ns);

@@ -13,6 +13,7 @@
  *    of an id are cut in the callback by a per-scan stamp instead.
  */
 #include "detect/sigdb.h"
+#include "detect/fnv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,16 +138,6 @@ struct ots_sigscan {
 
 /* ---- small helpers ---- */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-#define FNV0 0xcbf29ce484222325ULL
 
 static double now_ms(void)
 {
@@ -356,15 +347,15 @@ static int unit_prepare(struct sig_unit *u, const struct ots_ruleset *rs, const 
 
 static uint64_t unit_hash(uint64_t h, const struct sig_unit *u, uint32_t idx)
 {
-	h = fnv(h, &idx, sizeof(idx));
-	h = fnv(h, &u->npat, sizeof(u->npat));
+	h = ots_fnv1a(h, &idx, sizeof(idx));
+	h = ots_fnv1a(h, &u->npat, sizeof(u->npat));
 	for (uint32_t id = 0; id < u->npat; id++) {
 		const struct ots_content *c = u->pat_c[id];
 		uint32_t fl = (c->flags & OTS_CF_NOCASE) ? 1 : 0, len = c->len;
-		h = fnv(h, &id, sizeof(id));
-		h = fnv(h, &fl, sizeof(fl));
-		h = fnv(h, &len, sizeof(len));
-		h = fnv(h, c->pat, len);
+		h = ots_fnv1a(h, &id, sizeof(id));
+		h = ots_fnv1a(h, &fl, sizeof(fl));
+		h = ots_fnv1a(h, &len, sizeof(len));
+		h = ots_fnv1a(h, c->pat, len);
 	}
 	return h;
 }
@@ -483,7 +474,7 @@ static int cache_load(struct ots_sigdb *db, const char *path, uint64_t hash, cha
 		snprintf(why, whylen, "bad header");
 		goto out;
 	}
-	if (fnv(FNV0, buf + CACHE_HDR, (size_t)sz - CACHE_HDR) != get64(buf + 24)) {
+	if (ots_fnv1a(OTS_FNV1A_SEED, buf + CACHE_HDR, (size_t)sz - CACHE_HDR) != get64(buf + 24)) {
 		snprintf(why, whylen, "bad checksum");
 		goto out;
 	}
@@ -565,7 +556,7 @@ static int cache_write(const struct ots_sigdb *db, const char *dir, const char *
 		memcpy(buf + off + 16, ser[i], len[i]);
 		off += 16 + len[i];
 	}
-	put64(buf + 24, fnv(FNV0, buf + CACHE_HDR, total - CACHE_HDR));
+	put64(buf + 24, ots_fnv1a(OTS_FNV1A_SEED, buf + CACHE_HDR, total - CACHE_HDR));
 
 	char tmp[600];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -733,7 +724,7 @@ static int build_groups(struct ots_sigdb *db, struct ots_sigdb_report *rep, char
 		if (!gl[k].n)
 			continue;
 		rep->groups++;
-		uint64_t key = fnv(FNV0, gl[k].v, (size_t)gl[k].n * sizeof(uint32_t));
+		uint64_t key = ots_fnv1a(OTS_FNV1A_SEED, gl[k].v, (size_t)gl[k].n * sizeof(uint32_t));
 		uint32_t u;
 		for (u = 0; u < db->nunits; u++)
 			if (db->units[u].key == key && db->units[u].nmemb == gl[k].n &&
@@ -775,10 +766,10 @@ static uint64_t ruleset_hash(const struct ots_sigdb *db)
 	memset(&plat, 0, sizeof(plat));
 	hs_populate_platform(&plat);
 	const char *ver = hs_version();
-	uint64_t h = fnv(FNV0, ver, strlen(ver));
-	h = fnv(h, &plat.tune, sizeof(plat.tune));
-	h = fnv(h, &plat.cpu_features, sizeof(plat.cpu_features));
-	h = fnv(h, &db->nunits, sizeof(db->nunits));
+	uint64_t h = ots_fnv1a(OTS_FNV1A_SEED, ver, strlen(ver));
+	h = ots_fnv1a(h, &plat.tune, sizeof(plat.tune));
+	h = ots_fnv1a(h, &plat.cpu_features, sizeof(plat.cpu_features));
+	h = ots_fnv1a(h, &db->nunits, sizeof(db->nunits));
 	for (uint32_t u = 0; u < db->nunits; u++)
 		h = unit_hash(h, &db->units[u], u);
 	return h;

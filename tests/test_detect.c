@@ -198,6 +198,13 @@ static void test_aggregation_in_worker(void)
 	ots_detect_free(d);
 }
 
+static unsigned flow_builds;
+static const struct ots_det_flow *given_flow(void *ud)
+{
+	flow_builds++;
+	return ud;
+}
+
 static void test_ot_engine_pdu(void)
 {
 	struct ots_detect *d = build("# no rules\n", 0, 1);
@@ -215,10 +222,12 @@ static void test_ot_engine_pdu(void)
 	struct ots_pdu ack = stop;
 	ack.dir = OTS_DIR_TO_CLIENT;
 	ack.kind = OTS_PDU_RESPONSE;
-	ots_detect_pdu(&w, &f, &read, NULL, 0, S);
-	ots_detect_pdu(&w, &f, &ack, NULL, 0, S);
+	flow_builds = 0;
+	ots_detect_pdu(&w, given_flow, &f, &read, NULL, 0, S);
+	ots_detect_pdu(&w, given_flow, &f, &ack, NULL, 0, S);
 	CU_ASSERT_EQUAL(s.n, 0);
-	ots_detect_pdu(&w, &f, &stop, NULL, 0, 2 * S);
+	CU_ASSERT_EQUAL(flow_builds, 0); /* nothing could be raised: the flow view was not built */
+	ots_detect_pdu(&w, given_flow, &f, &stop, NULL, 0, 2 * S);
 	CU_ASSERT_EQUAL_FATAL(s.n, 1);
 	CU_ASSERT_EQUAL(s.a[0].engine, OTS_ENGINE_OT);
 	CU_ASSERT_STRING_EQUAL(s.a[0].category, "ot-plc-stop");
@@ -234,7 +243,7 @@ static void test_ot_engine_pdu(void)
 	CU_ASSERT_FATAL(d != NULL);
 	s.n = 0;
 	CU_ASSERT_FATAL(ots_detect_worker_init(&w, d, sink_emit, &s) == 0);
-	ots_detect_pdu(&w, &f, &stop, NULL, 0, 2 * S);
+	ots_detect_pdu(&w, given_flow, &f, &stop, NULL, 0, 2 * S);
 	CU_ASSERT_EQUAL(s.n, 0);
 	ots_detect_worker_fini(&w);
 	ots_detect_free(d);
