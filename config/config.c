@@ -13,6 +13,7 @@
  * No global mutable state; functions return 0 or -errno and never exit.
  */
 #include "config/config.h"
+#include "protocols/registry.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -48,6 +49,7 @@ struct key {
 	const char *const *vals;  /* KT_ENUM: allowed values, index == stored value, NULL-terminated */
 	const char *unit;         /* shown after the range in messages, may be NULL */
 	const char *help;         /* one line for --help-config */
+	int (*check)(const char *v, char *why, size_t n); /* KT_STRING: further validation, may be NULL */
 };
 
 /* Compile-time check that field f of struct ots_config has type T, evaluating to its offset. */
@@ -66,6 +68,12 @@ static const char *const fsync_vals[] = { [OTS_FSYNC_NEVER] = "never", [OTS_FSYN
 					  [OTS_FSYNC_ALWAYS] = "always", NULL };
 static const char *const log_level_vals[] = { [OTS_LOG_ERROR] = "error", [OTS_LOG_WARN] = "warn",
 					      [OTS_LOG_INFO] = "info", [OTS_LOG_DEBUG] = "debug", NULL };
+
+static int check_parsers(const char *v, char *why, size_t n)
+{
+	uint64_t set;
+	return ots_registry_parse_set(v, &set, why, n);
+}
 
 /* The table. Grouped by section and in dump order: keys sharing a section must be adjacent. */
 static const struct key keys[] = {
@@ -128,6 +136,9 @@ static const struct key keys[] = {
 
 	{ "protocols.state_pool", KT_UINT, U32(app_state_pool), "8192", 0, 1048576, NULL, "states per worker",
 	  "Parser states (4 KiB each) per worker; flows beyond it are classified but not parsed, and counted." },
+	{ "protocols.parsers", KT_STRING, STR(parsers), "all", 1, 255, NULL, NULL,
+	  "Protocols whose payload is reassembled and parsed: all, none (decode + flow tracking + classification by "
+	  "port only, the fastest mode) or a comma-separated list, e.g. modbus,s7comm,arp,lldp.", check_parsers },
 	{ "protocols.pdu_counters", KT_UINT, U32(pdu_counters), "65536", 1024, 16777216, NULL, "counters per worker",
 	  "Distinct (protocol, source, destination, unit, code, kind) PDU counters per worker." },
 
@@ -515,6 +526,8 @@ static int set_string(const struct key *k, struct ots_config *c, const char *v, 
 		snprintf(why, n, "must not contain control characters");
 		return -EINVAL;
 	}
+	if (k->check && k->check(v, why, n) < 0)
+		return -EINVAL;
 	memset(field(c, k), 0, k->len);
 	memcpy(field(c, k), v, len);
 	return 0;

@@ -79,6 +79,8 @@ struct ots_config {
 	/* protocols.* */
 	uint32_t app_state_pool;          /* protocols.state_pool: per-flow parser states per worker, 0..1048576,
 	                                     default 8192 (4 KiB each) */
+	char parsers[256];                /* protocols.parsers: "all", "none" or comma-separated protocol names
+	                                     (ots_registry_parse_set), default "all" */
 	uint32_t pdu_counters;            /* protocols.pdu_counters: distinct (protocol, src, dst, unit, code, kind)
 	                                     counters per worker, 1024..16777216, default 65536 */
 

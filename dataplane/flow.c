@@ -15,7 +15,6 @@
 _Static_assert(sizeof(struct ots_flow) == 64, "hot flow state must stay one cache line");
 _Static_assert(sizeof(struct ots_flow_key) == 48, "flow key layout");
 
-#define SEC_SHIFT 30 /* list moves at most once per 2^30 ns (~1.07 s) of activity */
 
 static void list_unlink(struct ots_flow_table *ft, uint32_t pos)
 {
@@ -45,6 +44,33 @@ static void list_append(struct ots_flow_table *ft, uint32_t pos, uint8_t c)
 	ft->tail[c] = pos;
 }
 
+/* The table's hash of a key (also its rte_hash hash_func, so every rte_hash call agrees;
+ * ots_flow_lookup_bulk computes it inline and passes it): CRC32-C over the words
+ * that can differ, 3 instructions for IPv4 (its addresses sit in the first word of each side), 6 for IPv6. */
+static inline uint32_t key_hash(const struct ots_flow_key *k)
+{
+	uint64_t w[6];
+	memcpy(w, k, sizeof(w));
+	uint32_t h;
+	if (k->family == 4) {
+		h = rte_hash_crc_8byte((w[0] & 0xffffffffu) | (w[2] << 32), 0);
+	} else {
+		h = rte_hash_crc_8byte(w[0], 0);
+		h = rte_hash_crc_8byte(w[1], h);
+		h = rte_hash_crc_8byte(w[2], h);
+		h = rte_hash_crc_8byte(w[3], h);
+	}
+	h = rte_hash_crc_8byte(w[4], h);
+	return rte_hash_crc_8byte(w[5], h);
+}
+
+static uint32_t flow_hash_fn(const void *key, uint32_t len, uint32_t init)
+{
+	(void)len;
+	(void)init;
+	return key_hash(key);
+}
+
 int ots_flow_table_init(struct ots_flow_table *ft, const char *name, uint32_t capacity, int socket,
 			const uint32_t timeout_s[OTS_FC_MAX], ots_flow_end_fn on_end, void *ud)
 {
@@ -58,7 +84,7 @@ int ots_flow_table_init(struct ots_flow_table *ft, const char *name, uint32_t ca
 		.name = name,
 		.entries = slots,
 		.key_len = sizeof(struct ots_flow_key),
-		.hash_func = rte_hash_crc,
+		.hash_func = flow_hash_fn,
 		.hash_func_init_val = 0,
 		.socket_id = socket,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
@@ -96,8 +122,13 @@ void ots_flow_table_fini(struct ots_flow_table *ft)
 
 int ots_flow_lookup_bulk(struct ots_flow_table *ft, const struct ots_flow_key **keys, uint32_t n, int32_t *pos)
 {
+	hash_sig_t sig[RTE_HASH_LOOKUP_BULK_MAX];
+	if (n > RTE_HASH_LOOKUP_BULK_MAX)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++)
+		sig[i] = key_hash(keys[i]);
 	ft->st.lookups += n;
-	return rte_hash_lookup_bulk(ft->h, (const void **)keys, n, pos);
+	return rte_hash_lookup_with_hash_bulk(ft->h, (const void **)keys, sig, n, pos);
 }
 
 int ots_flow_get_key(const struct ots_flow_table *ft, uint32_t pos, const struct ots_flow_key **k)
@@ -174,44 +205,13 @@ int32_t ots_flow_insert(struct ots_flow_table *ft, const struct ots_flow_key *k,
 	f->flags = OTS_FF_INUSE;
 	f->first_ns = f->last_ns = now_ns;
 	f->prev = f->next = OTS_FLOW_NONE;
-	f->list_sec = (uint32_t)(now_ns >> SEC_SHIFT);
+	f->list_sec = (uint32_t)(now_ns >> OTS_FLOW_SEC_SHIFT);
 	f->tcp_state = k->proto == 6 ? OTS_TCP_NEW : OTS_TCP_NONE;
 	list_append(ft, (uint32_t)pos, proto_class(k->proto));
 	ft->st.created++;
 	ft->st.by_proto[k->proto == 6 ? 0 : k->proto == 17 ? 1 : 2]++;
 	ft->st.active++;
 	return pos;
-}
-
-static uint8_t tcp_class(uint8_t state)
-{
-	switch (state) {
-	case OTS_TCP_NEW:
-		return OTS_FC_TCP_NEW;
-	case OTS_TCP_CLOSED:
-		return OTS_FC_TCP_CLOSED;
-	default:
-		return OTS_FC_TCP_EST;
-	}
-}
-
-static void tcp_track(struct ots_flow *f, int dir, uint8_t fl, uint32_t payload_len)
-{
-	switch (f->tcp_state) {
-	case OTS_TCP_NEW:
-		/* handshake completes with the client's ACK after the server's SYN-ACK, or with data */
-		if ((dir == 0 && (fl & OTS_TCP_ACK) && (f->tcp_flags[1] & OTS_TCP_SYN)) || payload_len)
-			f->tcp_state = OTS_TCP_EST;
-		break;
-	default:
-		break;
-	}
-	if (fl & OTS_TCP_RST) {
-		f->tcp_state = OTS_TCP_CLOSED;
-	} else if (fl & OTS_TCP_FIN) {
-		uint8_t other = f->tcp_flags[!dir];
-		f->tcp_state = (other & OTS_TCP_FIN) ? OTS_TCP_CLOSED : OTS_TCP_CLOSING;
-	}
 }
 
 /* the client's key side of a TCP flow picked up mid-stream, from the sender's side of the first packet seen:
@@ -226,48 +226,33 @@ static int midstream_client(const struct ots_flow_key *k, int side)
 	return k->port[side] > k->port[!side] ? side : k->port[side] < k->port[!side] ? !side : side;
 }
 
-int ots_flow_update(struct ots_flow_table *ft, uint32_t pos, int side, const struct ots_pkt *pkt, uint32_t wire_len,
-		    uint64_t now_ns)
+void ots_flow_first_packet(struct ots_flow_table *ft, uint32_t pos, int side, const struct ots_pkt *pkt)
 {
 	struct ots_flow *f = &ft->flows[pos];
 	uint8_t fl = pkt->tcp_flags;
-	if (unlikely(f->pkts[0] == 0 && f->pkts[1] == 0)) {
-		/* first packet decides who the client is */
-		if (pkt->ip_proto == 6) {
-			int syn = (fl & OTS_TCP_SYN) && !(fl & (OTS_TCP_FIN | OTS_TCP_RST));
-			const struct ots_flow_key *k;
-			if (syn && (fl & OTS_TCP_ACK))
-				f->client_side = (uint8_t)!side; /* SYN-ACK: the receiver opened */
-			else if (syn || ots_flow_get_key(ft, pos, &k) < 0)
-				f->client_side = (uint8_t)side;
-			else /* picked up mid-stream: the server is on a registered service port, else the lower port */
-				f->client_side = (uint8_t)midstream_client(k, side);
-			if (!syn) {
-				f->flags |= OTS_FF_MIDSTREAM;
-				f->tcp_state = OTS_TCP_EST;
-			}
-		} else {
-			f->client_side = (uint8_t)side;
-		}
-	}
-	int dir = side != f->client_side;
-	f->pkts[dir]++;
-	f->bytes[dir] += wire_len;
-	if (now_ns > f->last_ns)
-		f->last_ns = now_ns;
-	uint8_t cls = f->fclass;
 	if (pkt->ip_proto == 6) {
-		tcp_track(f, dir, fl, pkt->payload_len);
-		f->tcp_flags[dir] |= fl;
-		cls = tcp_class(f->tcp_state);
+		int syn = (fl & OTS_TCP_SYN) && !(fl & (OTS_TCP_FIN | OTS_TCP_RST));
+		const struct ots_flow_key *k;
+		if (syn && (fl & OTS_TCP_ACK))
+			f->client_side = (uint8_t)!side; /* SYN-ACK: the receiver opened */
+		else if (syn || ots_flow_get_key(ft, pos, &k) < 0)
+			f->client_side = (uint8_t)side;
+		else /* picked up mid-stream: the server is on a registered service port, else the lower port */
+			f->client_side = (uint8_t)midstream_client(k, side);
+		if (!syn) {
+			f->flags |= OTS_FF_MIDSTREAM;
+			f->tcp_state = OTS_TCP_EST;
+		}
+	} else {
+		f->client_side = (uint8_t)side;
 	}
-	uint32_t sec = (uint32_t)(now_ns >> SEC_SHIFT);
-	if (unlikely(cls != f->fclass || sec != f->list_sec)) {
-		list_unlink(ft, pos);
-		list_append(ft, pos, cls);
-		f->list_sec = sec;
-	}
-	return dir;
+}
+
+void ots_flow_relist(struct ots_flow_table *ft, uint32_t pos, uint8_t cls, uint32_t sec)
+{
+	list_unlink(ft, pos);
+	list_append(ft, pos, cls);
+	ft->flows[pos].list_sec = sec;
 }
 
 uint32_t ots_flow_expire(struct ots_flow_table *ft, uint64_t now_ns, uint32_t budget)

@@ -151,9 +151,54 @@ void ots_flow_make_room(struct ots_flow_table *ft, uint32_t n);
  * Returns position (>= 0) or -errno. */
 int32_t ots_flow_insert(struct ots_flow_table *ft, const struct ots_flow_key *k, uint64_t now_ns);
 
-/* Account one packet on flow pos. side = key side of the sender. Returns direction: 0 to server, 1 to client. */
-int ots_flow_update(struct ots_flow_table *ft, uint32_t pos, int side, const struct ots_pkt *pkt, uint32_t wire_len,
-		    uint64_t now_ns);
+#define OTS_FLOW_SEC_SHIFT 30 /* a flow moves to its expiry list's tail at most once per 2^30 ns (~1.07 s) */
+
+/* ots_flow_update's rare steps, out of line: the first packet picks the client; a flow changes expiry list */
+void ots_flow_first_packet(struct ots_flow_table *ft, uint32_t pos, int side, const struct ots_pkt *pkt);
+void ots_flow_relist(struct ots_flow_table *ft, uint32_t pos, uint8_t cls, uint32_t sec);
+
+static inline uint8_t ots_flow_tcp_class(uint8_t state)
+{
+	return state == OTS_TCP_NEW ? OTS_FC_TCP_NEW : state == OTS_TCP_CLOSED ? OTS_FC_TCP_CLOSED : OTS_FC_TCP_EST;
+}
+
+static inline void ots_flow_tcp_track(struct ots_flow *f, int dir, uint8_t fl, uint32_t payload_len)
+{
+	/* handshake completes with the client's ACK after the server's SYN-ACK, or with data */
+	if (f->tcp_state == OTS_TCP_NEW &&
+	    ((dir == 0 && (fl & OTS_TCP_ACK) && (f->tcp_flags[1] & OTS_TCP_SYN)) || payload_len))
+		f->tcp_state = OTS_TCP_EST;
+	if (fl & OTS_TCP_RST)
+		f->tcp_state = OTS_TCP_CLOSED;
+	else if (fl & OTS_TCP_FIN)
+		f->tcp_state = (f->tcp_flags[!dir] & OTS_TCP_FIN) ? OTS_TCP_CLOSED : OTS_TCP_CLOSING;
+}
+
+/* Account one packet on flow pos. side = key side of the sender. Returns direction: 0 to server, 1 to client.
+ * Inline: it runs for every packet. */
+static inline int ots_flow_update(struct ots_flow_table *ft, uint32_t pos, int side, const struct ots_pkt *pkt,
+				  uint32_t wire_len, uint64_t now_ns)
+{
+	struct ots_flow *f = &ft->flows[pos];
+	uint8_t fl = pkt->tcp_flags;
+	if (__builtin_expect(f->pkts[0] == 0 && f->pkts[1] == 0, 0))
+		ots_flow_first_packet(ft, pos, side, pkt);
+	int dir = side != f->client_side;
+	f->pkts[dir]++;
+	f->bytes[dir] += wire_len;
+	if (now_ns > f->last_ns)
+		f->last_ns = now_ns;
+	uint8_t cls = f->fclass;
+	if (pkt->ip_proto == 6) {
+		ots_flow_tcp_track(f, dir, fl, pkt->payload_len);
+		f->tcp_flags[dir] |= fl;
+		cls = ots_flow_tcp_class(f->tcp_state);
+	}
+	uint32_t sec = (uint32_t)(now_ns >> OTS_FLOW_SEC_SHIFT);
+	if (__builtin_expect(cls != f->fclass || sec != f->list_sec, 0))
+		ots_flow_relist(ft, pos, cls, sec);
+	return dir;
+}
 
 /* End a flow now (callback, hash delete, list unlink). */
 void ots_flow_end(struct ots_flow_table *ft, uint32_t pos, int why);

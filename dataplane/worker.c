@@ -202,6 +202,11 @@ static void disc_observe(struct ots_worker *w, const struct ots_disc *d, uint16_
 
 static const uint8_t cdp_snap[8] = { 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00 };
 
+static inline int inspects(const struct ots_worker *w, uint16_t app)
+{
+	return (int)((w->inspect >> app) & 1);
+}
+
 /* a frame without an IP flow: ARP, LLDP or CDP tell who is on the segment */
 static void l2_discovery(struct ots_worker *w, const uint8_t *frame, uint32_t caplen, const struct ots_pkt *p)
 {
@@ -212,12 +217,18 @@ static void l2_discovery(struct ots_worker *w, const uint8_t *frame, uint32_t ca
 	int r;
 	uint16_t src;
 	if (p->l3_type == OTS_L3_ARP) {
+		if (!inspects(w, OTS_APP_ARP))
+			return;
 		r = ots_arp_parse(p->l3, len, &d);
 		src = OTS_APP_ARP;
 	} else if (p->ethertype == 0x88cc) {
+		if (!inspects(w, OTS_APP_LLDP))
+			return;
 		r = ots_lldp_parse(p->l3, len, &d);
 		src = OTS_APP_LLDP;
 	} else if (p->ethertype == 0 && len > 8 && !memcmp(p->l3, cdp_snap, 8)) {
+		if (!inspects(w, OTS_APP_CDP))
+			return;
 		r = ots_cdp_parse(p->l3 + 8, len - 8, &d);
 		src = OTS_APP_CDP;
 	} else {
@@ -474,7 +485,7 @@ static void app_deliver(void *ud, const uint8_t *data, uint32_t len, uint32_t fl
 	c->data = data;
 	c->len = len;
 	const struct ots_parser *ps = ots_protocols[c->app].parser;
-	if (!ps || (cd->app_flags & (OTS_AF_DEAD | OTS_AF_NOSTATE)))
+	if (!ps || !inspects(w, c->app) || (cd->app_flags & (OTS_AF_DEAD | OTS_AF_NOSTATE)))
 		return;
 	if (!cd->app_state) {
 		cd->app_state = ots_slot_get(&w->app_states);
@@ -643,6 +654,12 @@ int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *
 		ots_worker_fini(w);
 		return -ENOMEM;
 	}
+	char why[256];
+	if (ots_registry_parse_set(cfg->parsers, &w->inspect, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "protocols.parsers: %s", why);
+		ots_worker_fini(w);
+		return -EINVAL;
+	}
 	r = ots_slot_pool_init(&w->app_states, cfg->app_state_pool, OTS_APP_STATE_MAX);
 	w->ids = calloc(OTS_MAX_IDENTITIES, sizeof(*w->ids));
 	if (r < 0 || !w->ids || ots_pducount_init(&w->pdus, cfg->pdu_counters) < 0) {
@@ -667,6 +684,13 @@ int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *
 			ots_worker_fini(w);
 			return r;
 		}
+	}
+	/* whose payload reaches the app layer: the protocols parsed, plus the flows some signature scans */
+	for (uint8_t l4 = 0; l4 < 4; l4++) {
+		w->deliver[l4] = w->inspect;
+		for (uint16_t app = 0; w->det.scan && app < OTS_APP_MAX; app++)
+			if (ots_sigdb_wants(w->det.d->db, l4, app))
+				w->deliver[l4] |= 1ull << app;
 	}
 	return 0;
 }
@@ -728,7 +752,7 @@ static int32_t new_flow(struct ots_worker *w, const struct ots_flow_key *k, cons
 static void app_layer(struct ots_worker *w, uint32_t pos, int dir, const struct ots_pkt *pkt)
 {
 	struct ots_flow *f = &w->ft.flows[pos];
-	struct app_ctx c = { w, pos, (uint8_t)dir, f->app };
+	struct app_ctx c = { .w = w, .pos = pos, .dir = (uint8_t)dir, .app = f->app }; /* c.df is built on demand */
 	if (pkt->ip_proto == 6) {
 		uint8_t fl = pkt->tcp_flags;
 		if (!pkt->payload_len && !(fl & (OTS_TCP_SYN | OTS_TCP_FIN | OTS_TCP_RST)))
@@ -745,7 +769,7 @@ static void app_layer(struct ots_worker *w, uint32_t pos, int dir, const struct 
 			}
 		}
 	} else if (pkt->payload_len) {
-		if (unlikely(f->app == OTS_APP_DHCP)) {
+		if (unlikely(f->app == OTS_APP_DHCP) && inspects(w, OTS_APP_DHCP)) {
 			struct ots_disc d;
 			if (ots_dhcp_parse(pkt->payload, pkt->payload_len, &d) == 0)
 				disc_observe(w, &d, OTS_APP_DHCP, NULL);
@@ -836,7 +860,8 @@ static void process_frames(struct ots_worker *w, const struct frame *fr, uint32_
 			w->ft.cold[q].client_isn = p->seq;
 			w->ft.cold[q].cflags |= OTS_FC_ISN;
 		}
-		if (p->payload_len || p->ip_proto == 6)
+		/* payload to the app layer unless neither a parser (protocols.parsers) nor a signature wants it */
+		if ((p->payload_len || p->ip_proto == 6) && ((w->deliver[l4_of(p->ip_proto)] >> w->ft.flows[q].app) & 1))
 			app_layer(w, (uint32_t)q, dir, p);
 	}
 }

@@ -129,6 +129,9 @@ struct ots_worker {
 	uint64_t now_ns;                 /* packet clock: pcap timestamps when the port has them, else TSC */
 	uint64_t tsc0, ns0;
 
+	uint64_t inspect;                /* protocols.parsers: bit app set = reassemble and parse that protocol */
+	uint64_t deliver[4];             /* [enum ots_rule_l4]: bit app set = payload goes to the app layer (parsed,
+	                                    or scanned by a signature) */
 	struct ots_slot_pool app_states; /* parser states: protocols.state_pool slots of OTS_APP_STATE_MAX bytes */
 	struct ots_pducount pdus;        /* (protocol, src, dst, unit, code, kind) counters */
 	struct ots_identity_fact *ids;   /* distinct identity facts seen */

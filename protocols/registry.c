@@ -7,6 +7,8 @@
 #include "protocols/enip.h"
 #include "protocols/s7comm.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define TCP OTS_T_TCP
@@ -100,4 +102,50 @@ int ots_app_by_name(const char *name)
 		if (strcmp(ots_protocols[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+int ots_app_inspectable(uint16_t app)
+{
+	return app < OTS_APP_MAX && (ots_protocols[app].parser || app == OTS_APP_DHCP || app == OTS_APP_LLDP ||
+				     app == OTS_APP_CDP || app == OTS_APP_ARP);
+}
+
+_Static_assert(OTS_APP_MAX <= 64, "protocols.parsers keeps one bit per protocol in a uint64_t");
+
+int ots_registry_parse_set(const char *list, uint64_t *set, char *why, size_t n)
+{
+	char name[32];
+	uint64_t s = 0;
+	if (!strcmp(list, "all")) {
+		*set = UINT64_MAX;
+		return 0;
+	}
+	if (!strcmp(list, "none")) {
+		*set = 0;
+		return 0;
+	}
+	for (const char *p = list; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ", ");
+		if (!len)
+			break;
+		int app = len < sizeof(name) ? (memcpy(name, p, len), name[len] = '\0', ots_app_by_name(name)) : -1;
+		if (app < 0 || !ots_app_inspectable((uint16_t)app)) {
+			size_t o = (size_t)snprintf(why, n, "'%.*s' is not a protocol otsense inspects; use all, none or "
+						    "a list of", (int)(len < 32 ? len : 32), p);
+			for (int a = 1; a < OTS_APP_MAX && o < n; a++)
+				if (ots_app_inspectable((uint16_t)a))
+					o += (size_t)snprintf(why + o, n - o, " %s", ots_protocols[a].name);
+			return -EINVAL;
+		}
+		s |= 1ull << app;
+		p += len;
+	}
+	if (!s) {
+		snprintf(why, n, "empty list; use all, none or protocol names");
+		return -EINVAL;
+	}
+	*set = s;
+	return 0;
 }

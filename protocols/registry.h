@@ -106,4 +106,13 @@ static inline const char *ots_app_name(uint16_t app)
 /* Id for a name, or -1. */
 int ots_app_by_name(const char *name);
 
+/* A protocol otsense can inspect (protocols.parsers may name it): it has a parser, or it feeds asset discovery
+ * (DHCP, LLDP, CDP, ARP). */
+int ots_app_inspectable(uint16_t app);
+
+/* protocols.parsers: "all" (every flow's payload is reassembled and handed to its parser; UINT64_MAX), "none" (0:
+ * flows are tracked and classified by port only) or a comma-separated list of inspectable protocol names (bit
+ * app set for each). Returns 0, or -EINVAL with why = what is wrong and the names allowed. */
+int ots_registry_parse_set(const char *list, uint64_t *set, char *why, size_t n);
+
 #endif

@@ -8,6 +8,10 @@ every packet (received == processed + dropped) and exit 0. The multi-flow captur
 on shared cores, where one worker owns the pcap queue and hands packets to the other by the symmetric hash: the
 counts must not change and both workers must have done work.
 
+protocols.parsers: the OT captures also run as decode + flow tracking only (protocols.parsers=none, no rule file):
+the same tshark counts and classification, but no PDU, identity or payload scan; and with only their own protocol's
+parser, which must then find exactly the PDUs the default run found, and no other protocol any.
+
 usage: e2e_pcap.py OTSENSE_BINARY TEST_DATA_DIR
 """
 import json
@@ -21,6 +25,9 @@ from e2e_common import Checks, accounting_ok, run_sensor  # noqa: E402
 MULTI_WORKER = {"nDPI_synscan.pcap", "DI-cryptominingdetection_cgminer.s0.pcapng", "nDPI_dnp3.pcap",
                 "ITI-ICS-Security-Tools_IEC61850_Sample_File_MMS_and_GOOSE.pcap"}
 # app protocol each OT capture must show at least one flow of
+# protocols.parsers value that parses APP's flows
+PARSERS = {"modbus": "modbus", "dnp3": "dnp3", "s7comm": "s7comm", "iec104": "iec104", "enip": "enip",
+           "bacnet": "bacnet"}
 APP = {"zeek_modbus_modbusSmall.pcap": "modbus", "nDPI_dnp3.pcap": "dnp3", "nDPI_s7comm.pcap": "s7comm",
        "nDPI_IEC104.pcap": "iec104", "nDPI_opc-ua.pcap": "opcua", "nDPI_mqtt.pcap": "mqtt",
        "nDPI_ethernetIP.pcap": "enip", "nDPI_bacnet.pcap": "bacnet", "nDPI_snmp.pcap": "snmp",
@@ -52,6 +59,12 @@ def main():
         if name in MULTI_WORKER:
             runs.append(("2 workers, software distribution",
                          ["--workers", "2", "--set", "dataplane.shared_cores=true"]))
+        if name in APP:
+            runs.append(("decode+flow only", ["--set", "protocols.parsers=none", "--set", "detect.rule_files="]))
+        if APP.get(name) in PARSERS:
+            runs.append((f"protocols.parsers={PARSERS[APP[name]]}",
+                         ["--set", f"protocols.parsers={PARSERS[APP[name]]}"]))
+        full = None
         for label, extra in runs:
             rc, s, out, err = run_sensor(binary, ["-q", "--pcap", path, *extra])
             if not c.check(f"{name} [{label}]: exit 0 and a summary", rc == 0 and s is not None,
@@ -64,9 +77,26 @@ def main():
                     accounting_ok(s) and s["dropped"] == 0 and s["received"] == exp["packets"],
                     f"received {s['received']} processed {s['processed']} dropped {s['dropped']}")
             if name in APP:
-                c.check(f"{name} [{label}]: classified {APP[name]}", s["app_protocols"].get(APP[name], 0) > 0,
+                # without parsers a flow keeps its port's protocol: MMS on 102 stays s7comm (no handoff)
+                want = "s7comm" if APP[name] == "mms" and label == "decode+flow only" else APP[name]
+                c.check(f"{name} [{label}]: classified {want}", s["app_protocols"].get(want, 0) > 0,
                         f"app_protocols {s['app_protocols']}")
-            if extra:
+            if not extra:
+                full = s
+            elif label == "decode+flow only":
+                c.check(f"{name} [{label}]: no PDU, identity or payload scan",
+                        sum(s["app_pdus"].values()) == 0 and not s["identities"] and
+                        s["detection"]["scans"] == 0 and sum(s["app_payload_bytes"].values()) == 0,
+                        f"app_pdus {s['app_pdus']} identities {len(s['identities'])} "
+                        f"scans {s['detection']['scans']}")
+            elif label.startswith("protocols.parsers="):
+                app = APP[name]
+                others = {k: v for k, v in s["app_pdus"].items() if k != app and v}
+                c.check(f"{name} [{label}]: {app} PDUs as in the default run, no other protocol's",
+                        full is not None and s["app_pdus"].get(app, 0) == full["app_pdus"].get(app, -1) > 0
+                        and not others, f"{app}: {s['app_pdus'].get(app)} vs "
+                        f"{full and full['app_pdus'].get(app)}, others {others}")
+            else:
                 busy = [w["processed"] for w in s["workers"]]
                 c.check(f"{name} [{label}]: both workers processed packets {busy}",
                         len(busy) == 2 and all(b > 0 for b in busy) and sum(busy) == exp["packets"])

@@ -20,7 +20,7 @@
 
 #define DATA(name) OTS_TEST_DATA "/config/" name
 #define ERRLEN 1024
-#define NKEYS_EXPECTED 58
+#define NKEYS_EXPECTED 59
 
 /* ---- helpers -------------------------------------------------------------------------------------------- */
 
@@ -349,6 +349,17 @@ static void test_set_port(void)
 	SET_FAILS("dataplane.port", "eth1", "key 'dataplane.port'", "bad value 'eth1'",
 		  "pcap:FILE, iface:NAME, pci:ADDR or memif:SOCKET");
 	SET_FAILS("dataplane.port", "usb:1", "pcap:FILE, iface:NAME");
+	/* protocols.parsers: registry names of inspectable protocols only */
+	struct ots_config pc;
+	ots_config_defaults(&pc);
+	CU_ASSERT_STRING_EQUAL(pc.parsers, "all");
+	CU_ASSERT_EQUAL(set(&pc, "protocols.parsers", "none"), 0);
+	CU_ASSERT_EQUAL(set(&pc, "protocols.parsers", "modbus, s7comm,lldp"), 0);
+	CU_ASSERT_STRING_EQUAL(pc.parsers, "modbus, s7comm,lldp");
+	SET_FAILS("protocols.parsers", "modbus,modbu", "key 'protocols.parsers'", "bad value 'modbus,modbu'",
+		  "'modbu' is not a protocol otsense inspects", "modbus", "dnp3", "lldp");
+	SET_FAILS("protocols.parsers", "ntp", "'ntp' is not a protocol otsense inspects"); /* classified, no parser */
+	SET_FAILS("protocols.parsers", ",", "empty list");
 	SET_FAILS("dataplane.port", "pcap:", "nothing after 'pcap:'");
 	SET_FAILS("dataplane.port", "iface:", "nothing after 'iface:'");
 	SET_FAILS("dataplane.port", "iface:averyveryverylongname", "not a valid interface name");
@@ -770,6 +781,7 @@ static void test_dump_round_trip(void)
 		{ "detect.threshold_capacity", "256" },
 		{ "detect.stream_pool", "0" },
 		{ "detect.ot_engine", "false" },
+		{ "protocols.parsers", "modbus,arp" },
 		{ "stats.interval", "0" },
 		{ "log.level", "warn" },
 		{ "log.file", "-" },
