@@ -538,6 +538,26 @@ static void server_id_response(struct ots_app_ctx *c, const uint8_t *d, size_t n
 		identity(c, OTS_ATTR_DESCRIPTION, 40, d + best, best_len);
 }
 
+/* UMAS READ_ID (FC 90 function 0x02) answered OK (status 0xfe): a Schneider Electric Modicon PLC. Its CPU model is a
+ * length-prefixed string at body offset 24 (session, status, range, ident, ... then the length byte; the offset
+ * nmap's modicon-info reads), e.g. "140 CPU 311 10". A layout that does not fit (length past the end, not
+ * printable) yields no model. */
+#define UMAS_READ_ID 0x02
+static void umas_id_response(struct ots_app_ctx *c, const uint8_t *b, size_t bl)
+{
+	static const char vendor[] = "Schneider Electric";
+	if (bl < 2 || b[1] != 0xfe)
+		return;
+	identity(c, OTS_ATTR_VENDOR, 80, (const uint8_t *)vendor, sizeof(vendor) - 1);
+	size_t n = bl > 24 ? b[24] : 0;
+	if (!n || 25 + n > bl)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (b[25 + i] < 0x20 || b[25 + i] > 0x7e)
+			return;
+	identity(c, OTS_ATTR_MODEL, 90, b + 25, n);
+}
+
 /* byte-count-prefixed response data: bc == bl - 1 */
 static int counted(struct ots_app_ctx *c, const uint8_t *b, size_t bl)
 {
@@ -620,6 +640,10 @@ static void mb_response(struct ots_app_ctx *c, struct ots_pdu *pd, const struct 
 	case 43:
 		if (mei_devid(c, pd, b, bl))
 			devid_response(c, b, bl);
+		break;
+	case 90:
+		if (rq && rq->addr == UMAS_READ_ID)
+			umas_id_response(c, b, bl);
 		break;
 	default:
 		break;

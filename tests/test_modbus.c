@@ -187,6 +187,44 @@ static void t_fixture_umas(void)
 	CU_ASSERT_EQUAL(nth(90, OTS_PDU_RESPONSE, 0)->sub, 0x02);
 	CU_ASSERT_EQUAL(nth(90, OTS_PDU_REQUEST, 7)->sub, 0x0a);
 	CU_ASSERT_STRING_EQUAL(ots_modbus_sub_name(90, 0x02), "READ_ID");
+	/* frame 6, READ_ID answered 0xfe: a Modicon; length 0x0e at body offset 24, then the CPU model */
+	CU_ASSERT_EQUAL_FATAL(cap.nid, 2);
+	CU_ASSERT_EQUAL(cap.id[0].ep, OTS_EP_SERVER);
+	CU_ASSERT_EQUAL(cap.id[0].kind, OTS_ATTR_VENDOR);
+	CU_ASSERT_EQUAL(cap.id[0].conf, 80);
+	CU_ASSERT_STRING_EQUAL(cap.id[0].v, "Schneider Electric");
+	CU_ASSERT_EQUAL(cap.id[1].kind, OTS_ATTR_MODEL);
+	CU_ASSERT_EQUAL(cap.id[1].conf, 90);
+	CU_ASSERT_STRING_EQUAL(cap.id[1].v, "140 CPU 311 10");
+
+	/* the same exchange, synthetic: an error status gives nothing, a length past the end or an unprintable
+	 * model gives the vendor only, and a READ_ID-shaped answer to another UMAS function is not an identity */
+	struct rec_flow f;
+	uint8_t b[64];
+	size_t n;
+	const uint8_t tail[] = { 0x10, 0xff, 0x5a, 0x01, 0x01, 0x00, 0x00, 0x00, 0x70, 0x02, 0x00, 0x00, 0x27, 0x00,
+				 0x09, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 'M', '5', '8', '0' };
+	const struct {
+		uint8_t req, status, len, bad;
+		int nid;
+	} cases[] = { { 0x02, 0xfe, 4, 0, 2 }, { 0x02, 0xfd, 4, 0, 0 }, { 0x02, 0xfe, 9, 0, 1 },
+		      { 0x02, 0xfe, 4, 1, 1 }, { 0x03, 0xfe, 4, 0, 0 } };
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rec_reset();
+		rec_flow_init(&f, 0);
+		n = ADU(b, 1, 0, 0x5a, 0x00, cases[i].req);
+		rec_flow_feed(&f, 0, b, n);
+		uint8_t body[3 + sizeof(tail)] = { 0x5a, 0x00, cases[i].status };
+		memcpy(body + 3, tail, sizeof(tail));
+		body[3 + 22] = cases[i].len;
+		if (cases[i].bad)
+			body[3 + 24] = 0x01;
+		n = adu(b, 1, 0, body, sizeof(body));
+		rec_flow_feed(&f, 1, b, n);
+		CU_ASSERT_EQUAL(cap.nid, cases[i].nid);
+		if (cases[i].nid == 2)
+			CU_ASSERT_STRING_EQUAL(cap.id[1].v, "M580");
+	}
 }
 
 /* zeek modbus-eit: 43/14 with a malformed object list, and an exception 4 to 43 */
