@@ -227,6 +227,15 @@ static uint32_t hold(struct reasm_ctx *c, uint32_t seq, const uint8_t *data, uin
 	uint32_t prev = OTS_SEG_NONE, cur = d->nsegs ? d->head : OTS_SEG_NONE;
 	uint32_t off = 0, idx;
 
+	/* beyond everything held (the common case behind a hole: each segment after it arrives in order): start at
+	 * the tail instead of walking up to max_segments slots of 2 KiB from the head */
+	if (d->nsegs) {
+		const struct ots_seg_slot *t = slot_at(c->pool, d->tail);
+		if (seq_diff(t->seq + t->len, seq) <= 0) {
+			prev = d->tail;
+			cur = OTS_SEG_NONE;
+		}
+	}
 	*why = HOLD_OK;
 	while (off < len) {
 		uint32_t pos = seq + off, chunk = len - off;
@@ -286,6 +295,8 @@ static uint32_t hold(struct reasm_ctx *c, uint32_t seq, const uint8_t *data, uin
 			d->head = idx;
 		else
 			slot_at(c->pool, prev)->next = idx;
+		if (cur == OTS_SEG_NONE)
+			d->tail = idx;
 		d->held_bytes += chunk;
 		d->nsegs++;
 		prev = idx;

@@ -57,6 +57,7 @@ struct ots_seg_pool {
 struct ots_reasm_dir {
 	uint32_t next_seq;  /* next in-order sequence number expected (valid when OTS_RD_SEQ_KNOWN) */
 	uint32_t head;      /* first held slot (lowest seq) or OTS_SEG_NONE when nsegs == 0 */
+	uint32_t tail;      /* last held slot (highest seq), valid when nsegs > 0: data beyond a hole lands there */
 	uint32_t held_bytes;
 	uint16_t nsegs;
 	uint8_t state;      /* OTS_RD_* bits */

@@ -11,7 +11,8 @@
  *
  * Invariants: delivered bytes <= fed bytes; delivery is contiguous (gap/data events follow each other, skipping
  * at most one sequence number per FIN fed); the MIDSTREAM flag is only on the first delivery of a direction
- * without SYN; held list sorted, non-overlapping, after next_seq, consistent with nsegs/held_bytes, within caps;
+ * without SYN; held list sorted, non-overlapping, after next_seq, its tail the last slot, consistent with
+ * nsegs/held_bytes, within caps;
  * pool nfree + nsegs == nslots; after flush (or release) the pool is full again.
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -I. dataplane/reasm.c fuzz/fuzz_reasm.c
@@ -97,6 +98,7 @@ static void check_state(const struct fz *f)
 				CHECK(s->data[k] == pat(s->seq + k));
 		bytes += s->len;
 		prev_end = s->seq + s->len;
+		CHECK((s->next == OTS_SEG_NONE) == (idx == d->tail)); /* the tail is the last slot */
 		idx = s->next;
 	}
 	CHECK(idx == OTS_SEG_NONE || d->nsegs == 0);

@@ -294,6 +294,31 @@ static void test_ooo_then_fill(void)
 	CU_ASSERT_EQUAL(pool.nfree, pool.nslots);
 }
 
+/* behind a hole, each later segment is placed at the tail of the held list (no walk from the head); a segment that
+ * overlaps the tail, one that lands in the middle, and the fill all still give the exact stream */
+static void test_hole_then_tail_appends(void)
+{
+	static uint8_t b[64 * 600];
+	setup(64, 65536, 64);
+	fill_pat(b, 1, sizeof(b));
+	feed(0, 0, OTS_TCP_SYN, NULL, 0);
+	feed(0, 1, OTS_TCP_ACK, b, 100);           /* delivered: next_seq 101 */
+	for (uint32_t k = 1; k <= 38; k++)         /* hole at [101, 601), then 38 in-order 500-byte segments */
+		feed(0, 101 + k * 500, OTS_TCP_ACK, b + 100 + k * 500, 500);
+	CU_ASSERT_EQUAL(cap[0].len, 100);
+	CU_ASSERT_EQUAL(dir[0].nsegs, 10); /* 38 x 500 bytes packed into 1984-byte slots */
+	CU_ASSERT_EQUAL(dir[0].held_bytes, 38 * 500);
+	feed(0, 19601 - 50, OTS_TCP_ACK, b + 19600 - 50, 300); /* overlaps the tail by 50 */
+	feed(0, 2601, OTS_TCP_ACK, b + 2600, 400);              /* inside what is held: all duplicate */
+	CU_ASSERT_EQUAL(dir[0].held_bytes, 38 * 500 + 250);
+	feed(0, 101, OTS_TCP_ACK, b + 100, 500); /* the fill */
+	CU_ASSERT_EQUAL(cap[0].len, 100 + 500 + 38 * 500 + 250);
+	CU_ASSERT(check_pat(cap[0].buf, 1, cap[0].len));
+	CU_ASSERT_EQUAL(st.gaps, 0);
+	assert_empty(0);
+	CU_ASSERT_EQUAL(pool.nfree, pool.nslots);
+}
+
 static void test_ooo_reverse_many(void)
 {
 	static const char want[] = "000111222333444555666777888999";
@@ -722,6 +747,7 @@ static const struct ots_test reasm_tests[] = {
 	{ "ooo_spanning_held", test_ooo_spanning_held },
 	{ "inorder_overlaps_held", test_inorder_overlaps_held },
 	{ "ooo_then_fill", test_ooo_then_fill },
+	{ "hole_then_tail_appends", test_hole_then_tail_appends },
 	{ "ooo_reverse_many", test_ooo_reverse_many },
 	{ "gap_max_segments", test_gap_max_segments },
 	{ "gap_max_bytes", test_gap_max_bytes },
