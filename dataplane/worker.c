@@ -384,8 +384,9 @@ static void detect_payload(struct app_ctx *c, const uint8_t *data, uint32_t len)
 		return;
 	}
 	uint32_t tl = t->len[c->dir], keep = w->det_overlap;
+	uint8_t *tb = t->b + c->dir * keep;
 	if (tl && len <= SCRATCH_BYTES) {
-		memcpy(w->det_buf, t->b[c->dir], tl);
+		memcpy(w->det_buf, tb, tl);
 		memcpy(w->det_buf + tl, data, len);
 		ots_detect_payload(&w->det, f, to_server, w->det_buf, tl + len, tl, w->now_ns);
 	} else {
@@ -393,12 +394,12 @@ static void detect_payload(struct app_ctx *c, const uint8_t *data, uint32_t len)
 	}
 	/* keep the last `keep` bytes of (tail + data) for the next chunk */
 	if (len >= keep) {
-		memcpy(t->b[c->dir], data + len - keep, keep);
+		memcpy(tb, data + len - keep, keep);
 		t->len[c->dir] = (uint8_t)keep;
 	} else {
 		uint32_t from_tail = tl + len > keep ? keep - len : tl;
-		memmove(t->b[c->dir], t->b[c->dir] + tl - from_tail, from_tail);
-		memcpy(t->b[c->dir] + from_tail, data, len);
+		memmove(tb, tb + tl - from_tail, from_tail);
+		memcpy(tb + from_tail, data, len);
 		t->len[c->dir] = (uint8_t)(from_tail + len);
 	}
 }
@@ -673,7 +674,9 @@ int ots_worker_init(struct ots_worker *w, unsigned id, const struct ots_config *
 		uint32_t ov = ots_detect_overlap(run->detect);
 		w->det_overlap = ov > OTS_DET_TAIL_MAX ? OTS_DET_TAIL_MAX : ov;
 		if (r == 0 && w->det_overlap && cfg->stream_pool) {
-			r = ots_slot_pool_init(&w->det_tails, cfg->stream_pool, sizeof(struct ots_det_tail));
+			/* slots sized to what is kept (the longest fast pattern - 1), not the 255-byte cap: denser */
+			r = ots_slot_pool_init(&w->det_tails, cfg->stream_pool,
+					       (sizeof(struct ots_det_tail) + 2u * w->det_overlap + 7u) & ~(size_t)7);
 			w->det_buf = malloc(SCRATCH_BYTES + OTS_DET_TAIL_MAX);
 			if (r == 0 && !w->det_buf)
 				r = -ENOMEM;

@@ -41,7 +41,7 @@ struct rte_mbuf;
 /* the last bytes of each direction of a TCP flow, so a pattern split across segments matches */
 struct ots_det_tail {
 	uint8_t len[2];
-	uint8_t b[2][OTS_DET_TAIL_MAX];
+	uint8_t b[];     /* direction d's bytes at b + d x det_overlap: a slot is 2 + 2 x det_overlap bytes */
 };
 
 #define OTS_DROPS(X) X(sw_ring_full, "hand-off ring to another worker was full")

@@ -28,15 +28,23 @@ void ots_pducount_fini(struct ots_pducount *t)
 
 static uint32_t key_hash(const struct ots_pdu_key *k)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull;
 	uint64_t w[6] = { 0 };
 	memcpy(w, k, sizeof(*k));
+#ifdef __SSE4_2__
+	/* CRC32-C, one instruction per word (the multiply chain below takes ~5 cycles a word) */
+	uint64_t h = 0x9e3779b9u;
+	for (int i = 0; i < 6; i++)
+		h = __builtin_ia32_crc32di(h, w[i]);
+	return (uint32_t)(h ^ (h >> 16) * 0x45d9f3bu);
+#else
+	uint64_t h = 0x9e3779b97f4a7c15ull;
 	for (int i = 0; i < 6; i++) {
 		h ^= w[i];
 		h *= 0xff51afd7ed558ccdull;
 		h ^= h >> 33;
 	}
 	return (uint32_t)h;
+#endif
 }
 
 void ots_pducount_add(struct ots_pducount *t, const struct ots_pdu_key *k, uint64_t n)
