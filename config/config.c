@@ -13,6 +13,7 @@
  * No global mutable state; functions return 0 or -errno and never exit.
  */
 #include "config/config.h"
+#include "config/errmsg.h"
 #include "protocols/registry.h"
 
 #include <ctype.h>
@@ -277,17 +278,6 @@ const char *ots_port_kind_name(int kind)
 
 /* ---- small helpers ---------------------------------------------------------------------------------------- */
 
-static void __attribute__((format(printf, 3, 4))) seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int set_map_entry(struct ots_config *c, const struct map_section *m, const char *name, const char *value,
 			 const char *pre, const char *sep, char *err, size_t errlen)
 {
@@ -296,7 +286,7 @@ static int set_map_entry(struct ots_config *c, const struct map_section *m, cons
 	size_t nl = strlen(name), vl = strlen(value);
 
 	if (nl == 0 || nl >= m->name_len || vl >= m->value_len) {
-		seterr(err, errlen, "%s%skey '%s%s': name must be 1..%zu and value at most %zu characters", pre, sep,
+		ots_seterr(err, errlen, "%s%skey '%s%s': name must be 1..%zu and value at most %zu characters", pre, sep,
 		       m->prefix, name, m->name_len - 1, m->value_len - 1);
 		return -EINVAL;
 	}
@@ -304,7 +294,7 @@ static int set_map_entry(struct ots_config *c, const struct map_section *m, cons
 		if (!strcmp(arr + i * m->stride, name))
 			break;
 	if (i == m->max) {
-		seterr(err, errlen, "%s%skey '%s%s': at most %u %s", pre, sep, m->prefix, name, m->max, m->what);
+		ots_seterr(err, errlen, "%s%skey '%s%s': at most %u %s", pre, sep, m->prefix, name, m->max, m->what);
 		return -E2BIG;
 	}
 	memcpy(arr + i * m->stride, name, nl + 1);
@@ -750,10 +740,10 @@ static int unknown_key(const char *where, const char *name, bool section, char *
 
 	quote(name, q, sizeof(q));
 	if (s)
-		seterr(err, errlen, "%s%sunknown key '%s': did you mean '%s'? (otsense --help-config lists every key)",
+		ots_seterr(err, errlen, "%s%sunknown key '%s': did you mean '%s'? (otsense --help-config lists every key)",
 		       where ? where : "", where ? ": " : "", q, s);
 	else
-		seterr(err, errlen, "%s%sunknown key '%s' (otsense --help-config lists every key)", where ? where : "",
+		ots_seterr(err, errlen, "%s%sunknown key '%s' (otsense --help-config lists every key)", where ? where : "",
 		       where ? ": " : "", q);
 	return -EINVAL;
 }
@@ -779,7 +769,7 @@ int ots_config_set(struct ots_config *c, const char *key, const char *value, con
 	int rc;
 
 	if (!c || !key || !value) {
-		seterr(err, errlen, "%s%sinternal error: missing key or value", pre, sep);
+		ots_seterr(err, errlen, "%s%sinternal error: missing key or value", pre, sep);
 		return -EINVAL;
 	}
 	const struct map_section *m = find_map(key);
@@ -788,7 +778,7 @@ int ots_config_set(struct ots_config *c, const char *key, const char *value, con
 	k = find_key(key);
 	if (!k) {
 		if (is_section(key)) {
-			seterr(err, errlen, "%s%skey '%s' is a section, not a value: set one of its keys, e.g. '%s'",
+			ots_seterr(err, errlen, "%s%skey '%s' is a section, not a value: set one of its keys, e.g. '%s'",
 			       pre, sep, key, first_key_in(key));
 			return -EINVAL;
 		}
@@ -799,7 +789,7 @@ int ots_config_set(struct ots_config *c, const char *key, const char *value, con
 		return 0;
 	quote(value, q, sizeof(q));
 	if (k->type == KT_PORT) {
-		seterr(err, errlen,
+		ots_seterr(err, errlen,
 		       "%s%skey '%s': bad value '%s': %s; e.g. pcap:/var/lib/otsense/capture.pcap, iface:eth1, "
 		       "pci:0000:03:00.0 or memif:/run/otsense/memif.sock",
 		       pre, sep, key, q, why);
@@ -809,7 +799,7 @@ int ots_config_set(struct ots_config *c, const char *key, const char *value, con
 		snprintf(def, sizeof(def), "'%s'", k->def);
 	else
 		snprintf(def, sizeof(def), "%s", k->def);
-	seterr(err, errlen, "%s%skey '%s': bad value '%s': %s; fix the value or remove the key to use the default %s",
+	ots_seterr(err, errlen, "%s%skey '%s': bad value '%s': %s; fix the value or remove the key to use the default %s",
 	       pre, sep, key, q, why, def);
 	return rc;
 }
@@ -869,10 +859,10 @@ static int syntax_error(struct loader *ld)
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
-		seterr(ld->err, ld->errlen, "%s: out of memory reading the config", ld->path);
+		ots_seterr(ld->err, ld->errlen, "%s: out of memory reading the config", ld->path);
 		return -ENOMEM;
 	case YAML_READER_ERROR: /* bad encoding or a control character */
-		seterr(ld->err, ld->errlen, "%s:%zu: cannot read config: %s (byte %zu); the file must be UTF-8 text",
+		ots_seterr(ld->err, ld->errlen, "%s:%zu: cannot read config: %s (byte %zu); the file must be UTF-8 text",
 		       ld->path, line_at(ld, p->problem_offset), problem, p->problem_offset);
 		return -EINVAL;
 	default:
@@ -880,16 +870,16 @@ static int syntax_error(struct loader *ld)
 	}
 	if (p->context && at_eof(ld, &p->problem_mark)) {
 		/* An unterminated quote or bracket: the useful line is where it starts, not the end of file. */
-		seterr(ld->err, ld->errlen,
+		ots_seterr(ld->err, ld->errlen,
 		       "%s:%zu: YAML syntax error: %s: the file ends %s that starts on this line; is a quote or "
 		       "bracket left open?",
 		       ld->path, p->context_mark.line + 1, problem, p->context);
 	} else if (p->context) {
-		seterr(ld->err, ld->errlen,
+		ots_seterr(ld->err, ld->errlen,
 		       "%s:%zu: YAML syntax error: %s (%s at line %zu); check indentation and quoting", ld->path,
 		       p->problem_mark.line + 1, problem, p->context, p->context_mark.line + 1);
 	} else {
-		seterr(ld->err, ld->errlen, "%s:%zu: YAML syntax error: %s; check indentation and quoting", ld->path,
+		ots_seterr(ld->err, ld->errlen, "%s:%zu: YAML syntax error: %s; check indentation and quoting", ld->path,
 		       p->problem_mark.line + 1, problem);
 	}
 	return -EINVAL;
@@ -917,11 +907,11 @@ static int remember_key(struct loader *ld, const char *name, size_t line)
 		if (strcmp(ld->seen[i].name, name))
 			continue;
 		if (is_section(name))
-			seterr(ld->err, ld->errlen,
+			ots_seterr(ld->err, ld->errlen,
 			       "%s:%zu: section '%s' appears twice (first at line %zu); merge them into one",
 			       ld->path, line, name, ld->seen[i].line);
 		else
-			seterr(ld->err, ld->errlen, "%s:%zu: key '%s' is set twice (first at line %zu); keep only one",
+			ots_seterr(ld->err, ld->errlen, "%s:%zu: key '%s' is set twice (first at line %zu); keep only one",
 			       ld->path, line, name, ld->seen[i].line);
 		return -EINVAL;
 	}
@@ -930,7 +920,7 @@ static int remember_key(struct loader *ld, const char *name, size_t line)
 		struct seen_key *s = realloc(ld->seen, cap * sizeof(*s));
 
 		if (!s) {
-			seterr(ld->err, ld->errlen, "%s: out of memory reading the config", ld->path);
+			ots_seterr(ld->err, ld->errlen, "%s: out of memory reading the config", ld->path);
 			return -ENOMEM;
 		}
 		ld->seen = s;
@@ -945,10 +935,10 @@ static int remember_key(struct loader *ld, const char *name, size_t line)
 static int not_scalar(struct loader *ld, const char *name, size_t line, const char *what)
 {
 	if (find_key(name))
-		seterr(ld->err, ld->errlen, "%s:%zu: key '%s': expected a single value, got a %s", ld->path, line,
+		ots_seterr(ld->err, ld->errlen, "%s:%zu: key '%s': expected a single value, got a %s", ld->path, line,
 		       name, what);
 	else if (is_section(name))
-		seterr(ld->err, ld->errlen, "%s:%zu: key '%s': expected a mapping of its keys (e.g. '%s'), got a %s",
+		ots_seterr(ld->err, ld->errlen, "%s:%zu: key '%s': expected a mapping of its keys (e.g. '%s'), got a %s",
 		       ld->path, line, name, first_key_in(name), what);
 	else
 		return unknown_key(at(ld, line), name, false, ld->err, ld->errlen);
@@ -961,7 +951,7 @@ static int apply_scalar(struct loader *ld, const char *name, const yaml_event_t 
 	const char *where = at(ld, line_of(ev));
 
 	if (strlen(v) != ev->data.scalar.length) {
-		seterr(ld->err, ld->errlen, "%s: key '%s': value contains a NUL character", where, name);
+		ots_seterr(ld->err, ld->errlen, "%s: key '%s': value contains a NUL character", where, name);
 		return -EINVAL;
 	}
 	if (!find_key(name) && is_section(name) && is_null(ev))
@@ -1005,7 +995,7 @@ static int load_pair(struct loader *ld, const char *prefix, const yaml_event_t *
 		rc = not_scalar(ld, name, line, "sequence");
 		break;
 	default: /* alias */
-		seterr(ld->err, ld->errlen, "%s:%zu: key '%s': YAML aliases (*name) are not supported", ld->path,
+		ots_seterr(ld->err, ld->errlen, "%s:%zu: key '%s': YAML aliases (*name) are not supported", ld->path,
 		       line_of(&ev), name);
 		rc = -EINVAL;
 		break;
@@ -1031,7 +1021,7 @@ static int load_mapping(struct loader *ld, const char *prefix)
 		if (ev.type == YAML_SCALAR_EVENT) {
 			rc = load_pair(ld, prefix, &ev);
 		} else {
-			seterr(ld->err, ld->errlen, "%s:%zu: keys must be plain names, not a %s", ld->path,
+			ots_seterr(ld->err, ld->errlen, "%s:%zu: keys must be plain names, not a %s", ld->path,
 			       line_of(&ev), ev.type == YAML_ALIAS_EVENT ? "YAML alias" : "mapping or sequence");
 			rc = -EINVAL;
 		}
@@ -1054,7 +1044,7 @@ static int load_root(struct loader *ld)
 	else if (ev.type == YAML_SCALAR_EVENT && is_null(&ev))
 		rc = 0;
 	else {
-		seterr(ld->err, ld->errlen, "%s:%zu: expected a mapping of keys like 'flow:' or 'flow.capacity: 1000' "
+		ots_seterr(ld->err, ld->errlen, "%s:%zu: expected a mapping of keys like 'flow:' or 'flow.capacity: 1000' "
 		       "at the top level", ld->path, line_of(&ev));
 		rc = -EINVAL;
 	}
@@ -1079,7 +1069,7 @@ static int load_stream(struct loader *ld)
 			return 0;
 		case YAML_DOCUMENT_START_EVENT:
 			if (had_doc) {
-				seterr(ld->err, ld->errlen, "%s:%zu: only one YAML document is allowed; remove the "
+				ots_seterr(ld->err, ld->errlen, "%s:%zu: only one YAML document is allowed; remove the "
 				       "second '---'", ld->path, line_of(&ev));
 				rc = -EINVAL;
 				break;
@@ -1121,7 +1111,7 @@ static int read_file(const char *path, char **buf, size_t *size, char *err, size
 			if (n > CONFIG_FILE_MAX) {
 				fclose(f);
 				free(b);
-				seterr(err, errlen, "cannot read config '%s': larger than %d MiB, not a config file?",
+				ots_seterr(err, errlen, "cannot read config '%s': larger than %d MiB, not a config file?",
 				       path, CONFIG_FILE_MAX >> 20);
 				return -EFBIG;
 			}
@@ -1150,7 +1140,7 @@ fail:
 	if (f)
 		fclose(f);
 	free(b);
-	seterr(err, errlen, "cannot read config '%s': %s", path, strerror(-rc));
+	ots_seterr(err, errlen, "cannot read config '%s': %s", path, strerror(-rc));
 	return rc;
 }
 
@@ -1167,7 +1157,7 @@ int ots_config_load_file(struct ots_config *c, const char *path, char *err, size
 	ld.text = text;
 	if (!yaml_parser_initialize(&ld.parser)) {
 		free(text);
-		seterr(err, errlen, "%s: out of memory reading the config", path);
+		ots_seterr(err, errlen, "%s: out of memory reading the config", path);
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&ld.parser, (const unsigned char *)text, ld.size);
@@ -1195,7 +1185,7 @@ static int check_field(const struct key *k, const struct ots_config *c, char *er
 	case KT_SIZE:
 		u = *(const uint32_t *)p;
 		if (u < k->min || u > k->max || (k->type == KT_POW2 && (u & (u - 1)))) {
-			seterr(err, errlen, "%s = %u is out of range %llu..%llu%s", k->name, u,
+			ots_seterr(err, errlen, "%s = %u is out of range %llu..%llu%s", k->name, u,
 			       (unsigned long long)k->min, (unsigned long long)k->max,
 			       k->type == KT_POW2 ? " or not a power of two" : "");
 			return -EINVAL;
@@ -1203,21 +1193,21 @@ static int check_field(const struct key *k, const struct ots_config *c, char *er
 		break;
 	case KT_ENUM:
 		if (*(const int *)p < 0 || *(const int *)p >= enum_count(k)) {
-			seterr(err, errlen, "%s = %d is not a valid value", k->name, *(const int *)p);
+			ots_seterr(err, errlen, "%s = %d is not a valid value", k->name, *(const int *)p);
 			return -EINVAL;
 		}
 		break;
 	case KT_STRING:
 		len = strnlen(p, k->len);
 		if (len == k->len || len < k->min || has_ctrl(p)) {
-			seterr(err, errlen, "%s is empty, unterminated or contains control characters", k->name);
+			ots_seterr(err, errlen, "%s is empty, unterminated or contains control characters", k->name);
 			return -EINVAL;
 		}
 		break;
 	case KT_PORT:
 		if (c->port_kind < 0 || (size_t)c->port_kind >= NPORT_KINDS ||
 		    strnlen(c->port_name, OTS_PATH_MAX) == OTS_PATH_MAX) {
-			seterr(err, errlen, "%s is corrupt (kind %d)", k->name, c->port_kind);
+			ots_seterr(err, errlen, "%s is corrupt (kind %d)", k->name, c->port_kind);
 			return -EINVAL;
 		}
 		break;
@@ -1237,22 +1227,22 @@ int ots_config_validate(const struct ots_config *c, char *err, size_t errlen)
 			return rc;
 	}
 	if (c->port_kind == OTS_PORT_NONE) {
-		seterr(err, errlen, "no capture port configured: use --pcap FILE, --iface NAME or set dataplane.port "
+		ots_seterr(err, errlen, "no capture port configured: use --pcap FILE, --iface NAME or set dataplane.port "
 		       "(e.g. dataplane.port: iface:eth1) in the config file");
 		return -EINVAL;
 	}
 	if (c->workers > OTS_MAX_WORKERS || c->rx_queues > OTS_MAX_WORKERS) {
-		seterr(err, errlen, "dataplane.workers (%u) and dataplane.rx_queues (%u) must be at most %d",
+		ots_seterr(err, errlen, "dataplane.workers (%u) and dataplane.rx_queues (%u) must be at most %d",
 		       c->workers, c->rx_queues, OTS_MAX_WORKERS);
 		return -EINVAL;
 	}
 	if (c->pcap_loop && c->port_kind != OTS_PORT_PCAP) {
-		seterr(err, errlen, "dataplane.pcap_loop is true but dataplane.port is %s:%s; pcap_loop only applies "
+		ots_seterr(err, errlen, "dataplane.pcap_loop is true but dataplane.port is %s:%s; pcap_loop only applies "
 		       "to pcap ports, set it to false", ots_port_kind_name(c->port_kind), c->port_name);
 		return -EINVAL;
 	}
 	if (c->reasm_pool_segments < c->reasm_max_segments) {
-		seterr(err, errlen, "reassembly.segment_pool (%u) is smaller than "
+		ots_seterr(err, errlen, "reassembly.segment_pool (%u) is smaller than "
 		       "reassembly.max_segments_per_direction (%u); raise the pool or lower the per-direction limit",
 		       c->reasm_pool_segments, c->reasm_max_segments);
 		return -EINVAL;
