@@ -169,8 +169,10 @@ int ots_eal_build(const struct ots_config *cfg, const char *prog, struct ots_eal
 		a->memory_mb = cfg->memory_mb ? cfg->memory_mb : ots_eal_memory_needed(cfg);
 		add(a, "--no-huge");
 		add(a, "-m%u", a->memory_mb);
-	} else if (cfg->memory_mb) {
-		add(a, "-m%u", cfg->memory_mb);
+	} else {
+		if (cfg->memory_mb)
+			add(a, "-m%u", cfg->memory_mb);
+		add(a, "--huge-unlink"); /* no hugepage files outlive the process: its pages return to the pool at exit */
 	}
 	if (cfg->port_kind != OTS_PORT_PCI)
 		add(a, "--no-pci");

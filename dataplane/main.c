@@ -525,6 +525,24 @@ static void rule_diag_all(void *ud, const char *line)
 	fprintf(stderr, "otsense: %s\n", line);
 }
 
+/* rules with OT keywords (modbus:, dnp3_func, cip_service, ...) match parsed PDUs: a protocol left out of
+ * protocols.parsers gives them nothing, so say so once at start instead of staying silent */
+static void warn_unparsed_pdu_rules(const struct ots_config *cfg, const struct ots_detect *d)
+{
+	uint64_t parsed;
+	char why[256], names[256];
+	size_t o = 0;
+	if (!d->db || ots_registry_parse_set(cfg->parsers, &parsed, why, sizeof(why)) < 0)
+		return;
+	names[0] = '\0';
+	for (uint16_t app = 1; app < OTS_APP_MAX && o < sizeof(names); app++)
+		if (!((parsed >> app) & 1) && ots_sigdb_wants_pdu(d->db, app))
+			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", o ? ", " : "", ots_app_name(app));
+	if (o)
+		OTS_WARN("rules: rules on %s PDUs cannot fire: not in protocols.parsers ('%s'); add them or set it to all",
+			 names, cfg->parsers);
+}
+
 static void detect_report(const struct ots_detect *d, FILE *out)
 {
 	const struct ots_ruleset *rs = &d->rs;
@@ -640,6 +658,7 @@ int main(int argc, char **argv)
 			 detect->rep.groups, detect->rep.compile_ms, detect->rep.cache_hit ? " (cache)" : "");
 	if (detect->rep.warning[0])
 		OTS_WARN("rules: %s", detect->rep.warning);
+	warn_unparsed_pdu_rules(&s.cfg, detect);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

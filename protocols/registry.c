@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define TCP OTS_T_TCP
 #define UDP OTS_T_UDP
@@ -116,11 +117,14 @@ int ots_registry_parse_set(const char *list, uint64_t *set, char *why, size_t n)
 {
 	char name[32];
 	uint64_t s = 0;
-	if (!strcmp(list, "all")) {
+	size_t lead = strspn(list, " ,"), end = strlen(list);
+	while (end > lead && (list[end - 1] == ' ' || list[end - 1] == ','))
+		end--;
+	if (end - lead == 3 && !strncasecmp(list + lead, "all", 3)) {
 		*set = UINT64_MAX;
 		return 0;
 	}
-	if (!strcmp(list, "none")) {
+	if (end - lead == 4 && !strncasecmp(list + lead, "none", 4)) {
 		*set = 0;
 		return 0;
 	}

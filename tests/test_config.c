@@ -354,6 +354,7 @@ static void test_set_port(void)
 	ots_config_defaults(&pc);
 	CU_ASSERT_STRING_EQUAL(pc.parsers, "all");
 	CU_ASSERT_EQUAL(set(&pc, "protocols.parsers", "none"), 0);
+	CU_ASSERT_EQUAL(set(&pc, "protocols.parsers", " All, "), 0);
 	CU_ASSERT_EQUAL(set(&pc, "protocols.parsers", "modbus, s7comm,lldp"), 0);
 	CU_ASSERT_STRING_EQUAL(pc.parsers, "modbus, s7comm,lldp");
 	SET_FAILS("protocols.parsers", "modbus,modbu", "key 'protocols.parsers'", "bad value 'modbus,modbu'",
