@@ -76,16 +76,22 @@ PBW_INLINE void pbw_varint(struct pbw *w, uint64_t v)
 	pbw_put_varint(w->p, v);
 }
 
-/* a varint field's tag and value, one room check (the tag's size folds to a constant) */
-PBW_INLINE void pbw_tagged_varint(struct pbw *w, uint32_t field, uint64_t v)
+/* a tag of wire type wt followed by a varint v (a varint field's value, or a length-delimited field's length),
+ * one room check (the tag's size folds to a constant) */
+PBW_INLINE void pbw_tag_varint(struct pbw *w, uint32_t field, uint32_t wt, uint64_t v)
 {
-	uint64_t tag = (uint64_t)field << 3 | PBW_VARINT;
+	uint64_t tag = (uint64_t)field << 3 | wt;
 	size_t tn = pbw_vsize(tag), n = pbw_vsize(v);
 	if (!pbw_room(w, tn + n))
 		return;
 	w->p -= tn + n;
 	pbw_put_varint(w->p, tag);
 	pbw_put_varint(w->p + tn, v);
+}
+
+PBW_INLINE void pbw_tagged_varint(struct pbw *w, uint32_t field, uint64_t v)
+{
+	pbw_tag_varint(w, field, PBW_VARINT, v);
 }
 
 PBW_INLINE void pbw_raw(struct pbw *w, const void *s, size_t n)
@@ -126,13 +132,7 @@ PBW_INLINE void pbw_fixed64(struct pbw *w, uint32_t field, uint64_t v)
 /* the tag and length of a length-delimited field whose n bytes are written */
 PBW_INLINE void pbw_len(struct pbw *w, uint32_t field, size_t n)
 {
-	uint64_t tag = (uint64_t)field << 3 | PBW_LEN;
-	size_t tn = pbw_vsize(tag), ln = pbw_vsize(n);
-	if (!pbw_room(w, tn + ln))
-		return;
-	w->p -= tn + ln;
-	pbw_put_varint(w->p, tag);
-	pbw_put_varint(w->p + tn, n);
+	pbw_tag_varint(w, field, PBW_LEN, n);
 }
 
 /* length-delimited, always written (an element of a repeated string or bytes field) */

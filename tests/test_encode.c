@@ -1073,13 +1073,19 @@ static void test_fmt(void)
 
 /* ---- hostile protobuf input ------------------------------------------------------------------------------- */
 
+/* xorshift64: one generator, a state per test so each keeps its own sequence */
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift(&rng_state);
 }
 
 /* rc is -EBADMSG, or a JSON document of exactly rc bytes (collected for one python validation) */
@@ -1210,10 +1216,7 @@ static void test_hostile_large(void)
 static uint64_t dw_state = 0x2545f4914f6cdd1dULL;
 static uint64_t drng(void)
 {
-	dw_state ^= dw_state << 13;
-	dw_state ^= dw_state >> 7;
-	dw_state ^= dw_state << 17;
-	return dw_state;
+	return xorshift(&dw_state);
 }
 
 /* a value that exercises varint sizes: 0, 1, every power of two and its neighbours, the maximum, random */
